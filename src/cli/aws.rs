@@ -1,0 +1,1 @@
+//! `--regions`, `--role-arn`, `--aggregator` and the other AWS collection flags.

@@ -1,0 +1,1 @@
+//! `--subscriptions`, `--management-group`, `--cloud` and the other Azure collection flags.

@@ -1,0 +1,1 @@
+//! AWS collection (issue 3): AWS Config (account and aggregator) and IAM.

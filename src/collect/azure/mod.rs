@@ -1,0 +1,1 @@
+//! Azure collection (issue 4): Resource Graph and Resource Manager.

@@ -1,0 +1,1 @@
+//! annexa.toml: check selection, parameter overrides, suppressions.

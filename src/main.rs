@@ -1,0 +1,10 @@
+//! The annexa binary: parse arguments, run, map the outcome to an exit code.
+//! Exit codes: 0 clean, 1 failing findings at or above the gate, 2 usage/config/input error,
+//! 3 the scan is incomplete (collection errors) and nothing else failed it.
+
+mod cli;
+
+fn main() {
+    let code = cli::main();
+    std::process::exit(code);
+}

@@ -1,0 +1,1 @@
+//! Frameworks (`mappings/*.toml`): load, validate against the loaded checks, assess controls.

@@ -1,0 +1,14 @@
+//! The data every stage exchanges: resources in, findings and control results out.
+//! Pure data with serde; no I/O and no behaviour beyond small, obvious helpers.
+
+mod finding;
+mod resource;
+mod result;
+
+pub use finding::{AcceptedRisk, Evidence, Finding, FindingStatus, Severity};
+pub use resource::{CollectionError, ErrorKind, Provider, Resource, Source};
+pub use result::{
+    Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus, Remediation,
+    ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,
+    RESULTS_FORMAT, RESULTS_VERSION,
+};

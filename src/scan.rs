@@ -1,0 +1,1 @@
+//! Joins the pure stages: resources -> findings -> control results -> ScanResult.

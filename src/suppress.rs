@@ -1,0 +1,1 @@
+//! Accepted risks: match findings, expire, report stale entries.
