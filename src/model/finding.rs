@@ -143,9 +143,16 @@ impl Finding {
         self.status == FindingStatus::Fail && self.accepted.is_none()
     }
 
+    pub fn account_key(&self) -> String {
+        super::account_key(self.provider, &self.account)
+    }
+
     /// The identity of a finding across scans: check and canonical resource id.
     pub fn key(&self) -> (String, String) {
-        (self.check_id.clone(), canonical_resource_id(self.provider, &self.resource_id))
+        (
+            self.check_id.clone(),
+            canonical_resource_id(self.provider, &self.resource_id),
+        )
     }
 }
 

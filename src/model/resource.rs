@@ -43,7 +43,9 @@ impl std::str::FromStr for Provider {
         match s.to_ascii_lowercase().as_str() {
             "aws" => Ok(Provider::Aws),
             "azure" => Ok(Provider::Azure),
-            other => Err(format!("unknown provider '{other}' (expected aws or azure)")),
+            other => Err(format!(
+                "unknown provider '{other}' (expected aws or azure)"
+            )),
         }
     }
 }
@@ -69,6 +71,15 @@ pub struct Resource {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub config: serde_json::Value,
+}
+
+/// The key of an account in per-account maps: `aws/123456789012`, `azure/<subscription>`.
+/// Azure subscription ids are case-insensitive, so they are lower-cased.
+pub fn account_key(provider: Provider, account: &str) -> String {
+    match provider {
+        Provider::Aws => format!("aws/{account}"),
+        Provider::Azure => format!("azure/{}", account.to_ascii_lowercase()),
+    }
 }
 
 /// What one collection covered: a provider account with its regions and the principal used.
@@ -130,7 +141,13 @@ pub struct CollectionError {
 impl CollectionError {
     /// Does this gap hide resources of `resource_type` in `account` / `region`?
     /// An error without a resource type covers every type; without a region, every region.
-    pub fn covers(&self, provider: Provider, account: &str, region: Option<&str>, resource_type: &str) -> bool {
+    pub fn covers(
+        &self,
+        provider: Provider,
+        account: &str,
+        region: Option<&str>,
+        resource_type: &str,
+    ) -> bool {
         self.provider == provider
             && self.account == account
             && match (&self.region, region) {

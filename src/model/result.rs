@@ -19,7 +19,10 @@ pub struct ToolInfo {
 
 impl Default for ToolInfo {
     fn default() -> Self {
-        ToolInfo { name: "annexa".into(), version: env!("CARGO_PKG_VERSION").into() }
+        ToolInfo {
+            name: "annexa".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 
@@ -109,7 +112,12 @@ pub enum Theme {
 }
 
 impl Theme {
-    pub const ALL: [Theme; 4] = [Theme::Organizational, Theme::People, Theme::Physical, Theme::Technological];
+    pub const ALL: [Theme; 4] = [
+        Theme::Organizational,
+        Theme::People,
+        Theme::Physical,
+        Theme::Technological,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Theme::Organizational => "organizational",
@@ -264,10 +272,14 @@ pub struct ScanResult {
     pub scope: Scope,
     /// The checks that were evaluated, sorted by id.
     pub checks: Vec<CheckInfo>,
-    /// Per-check counts, keyed by check id.
+    /// Per-check counts over the whole scan, keyed by check id.
     pub stats: BTreeMap<String, CheckStats>,
-    /// Failing, erroring and passing findings, sorted by check id then resource id.
-    /// Not-applicable verdicts are only counted in `stats`.
+    /// The same counts per account (`aws/123456789012`, `azure/<subscription>`), so that sharded
+    /// scans can be merged without double counting.
+    #[serde(default)]
+    pub account_stats: BTreeMap<String, BTreeMap<String, CheckStats>>,
+    /// Failing and erroring findings (and passing ones with `--include-passing`), sorted by
+    /// check id then resource id. Passing and not-applicable verdicts are always counted in `stats`.
     pub findings: Vec<Finding>,
     /// One result per control of the framework, in the framework's order.
     pub controls: Vec<ControlResult>,
@@ -278,7 +290,10 @@ pub struct ScanResult {
 
 impl ScanResult {
     pub fn check(&self, id: &str) -> Option<&CheckInfo> {
-        self.checks.binary_search_by(|c| c.id.as_str().cmp(id)).ok().map(|i| &self.checks[i])
+        self.checks
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.checks[i])
     }
 
     /// True when collection left gaps.
