@@ -10,7 +10,7 @@ pub use finding::{
 };
 pub use resource::{account_key, CollectionError, ErrorKind, Provider, Resource, Source};
 pub use result::{
-    Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus, Remediation,
-    ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,
+    AccountScope, Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus,
+    Remediation, ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,
     RESULTS_FORMAT, RESULTS_VERSION,
 };
