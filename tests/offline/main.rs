@@ -1,0 +1,4 @@
+//! Tests that need no emulator, one binary for all of them (one module per part).
+
+mod demo;
+mod inventory;
