@@ -21,12 +21,12 @@ pub struct CollectArgs {
 }
 
 pub fn run(args: CollectArgs) -> Result<i32> {
-    let mut save = super::save::SaveInventory::create(&args.output, chrono::Utc::now())?;
+    let save = super::save::SaveInventory::create(&args.output, chrono::Utc::now())?;
     let mut progress = progress::Progress::new(args.quiet);
     // Every type the collector knows: an inventory is for any later selection of checks.
     let events = super::collectors::spawn(&args.target, None)?;
-    let summary = save.consume(events, &mut |p| progress.update(p))?;
+    let (summary, incomplete) = save.consume(events, &mut |p| progress.update(p))?;
     progress.finish();
     eprintln!("{summary}");
-    Ok(if save.has_errors() { exit::INCOMPLETE } else { exit::OK })
+    Ok(if incomplete { exit::INCOMPLETE } else { exit::OK })
 }
