@@ -97,7 +97,7 @@ mod tests {
                 RawPart::Text("Bucket ".into()),
                 e(9, "resource.name"),
                 RawPart::Text(" is ".into()),
-                e(30, "x ? 'a}' : {'k': 1}['k']"),
+                e(29, "x ? 'a}' : {'k': 1}['k']"),
                 RawPart::Text("!".into()),
             ]
         );
