@@ -1,5 +1,7 @@
-//! Tests that need no emulator, one binary for all of them (one module per part).
+//! Tests that need no emulator or browser: one binary for all of them (one module per part).
 
-mod demo;
-mod inventory;
+mod checks_meta;
 mod cli;
+mod demo;
+mod engine;
+mod inventory;
