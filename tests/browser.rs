@@ -330,20 +330,8 @@ impl<'a> Page<'a> {
         ));
     }
 
-    fn screenshot(&mut self, path: &Path, full_page: bool) {
-        let mut params = json!({"format": "png"});
-        if full_page {
-            let h = self
-                .eval("Math.min(document.documentElement.scrollHeight, 12000)")
-                .as_f64()
-                .unwrap();
-            let w = self
-                .eval("document.documentElement.clientWidth")
-                .as_f64()
-                .unwrap();
-            params = json!({"format": "png", "captureBeyondViewport": true, "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}});
-        }
-        let shot = self.call("Page.captureScreenshot", params);
+    fn screenshot(&mut self, path: &Path) {
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
         std::fs::write(path, base64_decode(shot["data"].as_str().unwrap())).unwrap();
     }
 
@@ -526,23 +514,36 @@ fn hostile_report_is_inert_filterable_and_requests_nothing() {
     page.eval("document.getElementById('f-reset').click()");
     std::thread::sleep(Duration::from_millis(100));
 
-    // Sorting by severity from its header button, then back.
+    // Sorting by severity from its header button: most severe first, then the reverse.
+    let first_row = "(function () { var c = document.querySelector('#findings-table tbody tr').cells; return c[0].textContent + ' ' + c[1].textContent; })()";
+    let sev_sort =
+        "document.querySelector('#findings-table th[data-key=sev]').getAttribute('aria-sort')";
     page.eval("document.querySelector('#findings-table th[data-key=sev] button').click()");
-    assert_eq!(
-        page.eval("document.querySelector('#findings-table tbody tr').cells[0].textContent"),
-        "critical"
-    );
+    assert_eq!(page.eval(sev_sort), "descending");
+    assert!(page
+        .eval(first_row)
+        .as_str()
+        .unwrap()
+        .starts_with("critical "));
     page.eval("document.querySelector('#findings-table th[data-key=sev] button').click()");
+    assert_eq!(page.eval(sev_sort), "ascending");
+    assert!(page.eval(first_row).as_str().unwrap().starts_with("low "));
+    // Sorting by resource name, with the keyboard: focus the header button and press Enter.
+    page.eval("document.querySelector('#findings-table th[data-key=res] button').focus()");
+    for kind in ["keyDown", "keyUp"] {
+        page.call("Input.dispatchKeyEvent", json!({"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": if kind == "keyDown" { "\r" } else { "" }}));
+    }
     assert_eq!(
         page.eval(
-            "document.querySelector('#findings-table th[data-key=sev]').getAttribute('aria-sort')"
+            "document.querySelector('#findings-table th[data-key=res]').getAttribute('aria-sort')"
         ),
-        "descending"
+        "ascending"
     );
-    assert_eq!(
-        page.eval("document.querySelector('#findings-table tbody tr').cells[0].textContent"),
-        "low"
-    );
+    // Reset restores the report's order: open failures first, most severe first.
+    page.eval("document.getElementById('f-reset').click()");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(page.eval(first_row), "critical fail");
+    assert_eq!(page.eval(sev_sort), serde_json::Value::Null);
 
     // A control's "show findings" link sets the control filter.
     page.eval("document.querySelector('a[data-control=\"A.5.15\"]').click()");
@@ -565,14 +566,23 @@ fn hostile_report_is_inert_filterable_and_requests_nothing() {
     page.eval("document.getElementById('f-reset').click()");
     std::thread::sleep(Duration::from_millis(100));
 
+    // Screenshots for a person: the top at both widths, then each section.
     let dir = out_dir();
-    page.eval("window.scrollTo(0, 0)");
-    page.screenshot(&dir.join("report-1366x900.png"), false);
-    page.screenshot(&dir.join("report-1366-full.png"), true);
-    page.resize(390, 844);
-    page.eval("window.scrollTo(0, 0)");
-    page.screenshot(&dir.join("report-390x844.png"), false);
-    page.screenshot(&dir.join("report-390-full.png"), true);
+    for (width, height) in [(1366, 900), (390, 844)] {
+        page.resize(width, height);
+        page.eval("window.scrollTo(0, 0)");
+        page.screenshot(&dir.join(format!("report-{width}x{height}.png")));
+        for section in ["annex-a", "c-A.5.15", "findings", "risks"] {
+            // Twice: sections below the fold take their real height only once laid out.
+            for _ in 0..2 {
+                page.eval(&format!(
+                    "document.getElementById('{section}').scrollIntoView()"
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            page.screenshot(&dir.join(format!("report-{width}x{height}-{section}.png")));
+        }
+    }
 
     let problems = page.problems(&url);
     assert!(
@@ -652,7 +662,7 @@ fn ten_thousand_findings_become_interactive() {
         .filter(|f| f.severity == Severity::Critical)
         .count() as u64;
     assert_eq!(page.visible_findings(), critical);
-    page.screenshot(&out_dir().join("big-report-1366x900.png"), false);
+    page.screenshot(&out_dir().join("big-report-1366x900.png"));
     let problems = page.problems(&url);
     assert!(problems.is_empty(), "{problems:#?}");
     eprintln!(

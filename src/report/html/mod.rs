@@ -305,6 +305,10 @@ fn view(result: &ScanResult) -> Json {
                 .push(f);
         }
     }
+    // Open failures first, then errors, then accepted ones (a stable sort keeps resource order).
+    for list in failing_by_check.values_mut() {
+        list.sort_by_key(|f| state_rank(finding_state(f)));
+    }
 
     let themes: Vec<Json> = Theme::ALL
         .iter()

@@ -6,8 +6,9 @@
   if (!table || !form) { return; }
   var tbody = table.tBodies[0];
   var count = document.getElementById('findings-count');
-  var SEV = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
-  var ST = { fail: 0, error: 1, accepted: 2, pass: 3 };
+  // Ranks grow with urgency; these columns sort most urgent first on the first click.
+  var SEV = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+  var ST = { fail: 3, error: 2, accepted: 1, pass: 0 };
   var COL = { sev: 0, st: 1, prov: 2, acct: 3, region: 4, check: 5, ctl: 6, res: 7 };
   var rows = [];
   var trs = tbody.rows;
@@ -47,26 +48,35 @@
   form.addEventListener('change', apply);
   q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(apply, 120); });
   form.addEventListener('submit', function (e) { e.preventDefault(); apply(); });
-  form.addEventListener('reset', function () { setTimeout(apply, 0); });
+  form.addEventListener('reset', function () { setTimeout(function () { unsort(); apply(); }, 0); });
 
   // Sorting: a button in each sortable header, so it works from the keyboard.
   var sortKey = null, sortDir = 1;
   var ths = table.tHead.rows[0].cells;
-  function sortBy(key, th) {
-    sortDir = sortKey === key ? -sortDir : 1;
-    sortKey = key;
-    var rank = key === 'sev' ? SEV : key === 'st' ? ST : null;
-    rows.sort(function (a, b) {
-      var x = a[key], y = b[key], d;
-      if (rank) { d = (rank[x] !== undefined ? rank[x] : 9) - (rank[y] !== undefined ? rank[y] : 9); }
-      else { d = x < y ? -1 : x > y ? 1 : 0; }
-      return d * sortDir || a.i - b.i;
-    });
+  function place(cmp) {
+    rows.sort(cmp);
     var frag = document.createDocumentFragment();
     for (var j = 0; j < rows.length; j++) { frag.appendChild(rows[j].tr); }
     tbody.appendChild(frag);
     for (var h = 0; h < ths.length; h++) { ths[h].removeAttribute('aria-sort'); }
+  }
+  function sortBy(key, th) {
+    var rank = key === 'sev' ? SEV : key === 'st' ? ST : null;
+    sortDir = sortKey === key ? -sortDir : (rank ? -1 : 1);
+    sortKey = key;
+    place(function (a, b) {
+      var x = a[key], y = b[key], d;
+      if (rank) { d = (rank[x] !== undefined ? rank[x] : -1) - (rank[y] !== undefined ? rank[y] : -1); }
+      else { d = x < y ? -1 : x > y ? 1 : 0; }
+      return d * sortDir || a.i - b.i;
+    });
     th.setAttribute('aria-sort', sortDir > 0 ? 'ascending' : 'descending');
+  }
+  // Back to the report's own order: most urgent status, then severity.
+  function unsort() {
+    if (sortKey === null) { return; }
+    sortKey = null;
+    place(function (a, b) { return a.i - b.i; });
   }
   for (var h = 0; h < ths.length; h++) {
     (function (th) {
