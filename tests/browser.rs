@@ -584,6 +584,23 @@ fn hostile_report_is_inert_filterable_and_requests_nothing() {
         }
     }
 
+    // The print stylesheet, as "save as PDF" would use it.
+    page.resize(1366, 900);
+    page.call("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    page.eval("window.scrollTo(0, 0)");
+    page.screenshot(&dir.join("report-print.png"));
+    assert_eq!(
+        page.eval("getComputedStyle(document.getElementById('filters')).display"),
+        "none",
+        "filters are not printed"
+    );
+    assert_eq!(
+        page.eval("getComputedStyle(document.getElementById('findings')).breakBefore"),
+        "page",
+        "each section starts a page"
+    );
+    page.call("Emulation.setEmulatedMedia", json!({"media": ""}));
+
     let problems = page.problems(&url);
     assert!(
         problems.is_empty(),
@@ -595,6 +612,27 @@ fn hostile_report_is_inert_filterable_and_requests_nothing() {
         .filter(|f| f.status == FindingStatus::Fail)
         .count();
     assert!(findings_failing > 0);
+}
+
+/// The detectors above must be able to fail: a page with a remote image and an inline handler
+/// is reported (CSP violation, blocked request or console error).
+#[test]
+fn network_and_policy_detectors_catch_a_planted_request() {
+    let page_text = html::render(&hostile()).expect("render").replace(
+        "</main>",
+        "<img src=\"http://127.0.0.1:9/planted.png\"></main>",
+    );
+    let path = out_dir().join("planted-request.html");
+    std::fs::write(&path, page_text).unwrap();
+    let url = format!("file://{}", path.display());
+    let mut browser = Browser::launch();
+    let mut page = Page::open(&mut browser, 1366, 900, true);
+    page.load(&url);
+    let problems = page.problems(&url);
+    assert!(
+        problems.iter().any(|p| p.contains("planted.png")),
+        "the planted request went unnoticed: {problems:#?}"
+    );
 }
 
 #[test]
