@@ -2,7 +2,9 @@
 //! `Reporter`; the CLI picks them by `--format` and writes the files they return.
 
 pub mod console;
+pub mod html;
 pub mod json;
+pub mod soa;
 
 use crate::model::ScanResult;
 

@@ -4,4 +4,6 @@ mod checks_meta;
 mod cli;
 mod demo;
 mod engine;
+mod html;
 mod inventory;
+mod soa;
