@@ -53,6 +53,11 @@ pub fn spawn(target: &Target, types: TypeFilter) -> Result<Events> {
             let opts = args.options()?;
             std::thread::spawn(move || runtime()?.block_on(annexa::collect::azure::collect(&opts, &types, tx)))
         }
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = (tx, types);
+            anyhow::bail!("this build has no collectors (built without the aws and azure features)")
+        }
     };
     Ok(Events { rx, handle: Some(handle) })
 }

@@ -5,16 +5,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
-use annexa::collect::Event;
 use annexa::model::ScanResult;
-use annexa::scan::{self, ScanContext, ScanError};
+use annexa::scan;
 
 use super::output::{OutputArgs, Outputs};
 use super::setup::{EvalArgs, Prepared};
 use super::{exit, progress};
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct ScanArgs {
     #[command(subcommand)]
     pub target: Option<Target>,
@@ -71,7 +69,6 @@ pub fn run(args: ScanArgs) -> Result<i32> {
         (Some(target), _, _) => {
             let types = prepared.type_filter();
             let events = super::collectors::spawn(target, types)?;
-            let events = events.map(Ok::<Event, ScanError>);
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
     };
