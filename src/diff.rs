@@ -56,13 +56,19 @@ impl Snapshot {
             accounts: r.scope.accounts.keys().cloned().collect(),
             checks: Some(r.checks.iter().map(|c| c.id.clone()).collect()),
             failing,
-            controls: r.controls.iter().map(|c| (c.id.clone(), c.status)).collect(),
+            controls: r
+                .controls
+                .iter()
+                .map(|c| (c.id.clone(), c.status))
+                .collect(),
         }
     }
 
     /// Is this failing finding new compared with `self` as the baseline?
     pub fn is_new(&self, check_id: &str, canonical_id: &str) -> bool {
-        !self.failing.contains_key(&(check_id.to_string(), canonical_id.to_string()))
+        !self
+            .failing
+            .contains_key(&(check_id.to_string(), canonical_id.to_string()))
     }
 }
 
@@ -127,7 +133,11 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
     for (id, after) in &new.controls {
         if let Some(before) = old.controls.get(id) {
             if before != after {
-                d.controls.push(ControlChange { id: id.clone(), before: *before, after: *after });
+                d.controls.push(ControlChange {
+                    id: id.clone(),
+                    before: *before,
+                    after: *after,
+                });
             }
         }
     }
@@ -157,11 +167,23 @@ pub fn render_text(d: &Diff) -> String {
     );
     for (label, list) in [("NEW", &d.new), ("FIXED", &d.fixed)] {
         for e in list {
-            let _ = writeln!(out, "  {label:<6}{:<9}{}  {}", e.severity.as_str(), e.check_id, e.resource_id);
+            let _ = writeln!(
+                out,
+                "  {label:<6}{:<9}{}  {}",
+                e.severity.as_str(),
+                e.check_id,
+                e.resource_id
+            );
         }
     }
     for c in &d.controls {
-        let _ = writeln!(out, "  CONTROL {} {} -> {}", c.id, c.before.as_str(), c.after.as_str());
+        let _ = writeln!(
+            out,
+            "  CONTROL {} {} -> {}",
+            c.id,
+            c.before.as_str(),
+            c.after.as_str()
+        );
     }
     out
 }
@@ -197,14 +219,39 @@ mod tests {
     fn new_fixed_unchanged_and_not_rescanned() {
         let old = snap(
             &["aws/1", "aws/2"],
-            vec![entry("c1", "a", "aws/1"), entry("c1", "b", "aws/1"), entry("c2", "z", "aws/2")],
+            vec![
+                entry("c1", "a", "aws/1"),
+                entry("c1", "b", "aws/1"),
+                entry("c2", "z", "aws/2"),
+            ],
         );
-        let new = snap(&["aws/1"], vec![entry("c1", "a", "aws/1"), entry("c2", "n", "aws/1")]);
+        let new = snap(
+            &["aws/1"],
+            vec![entry("c1", "a", "aws/1"), entry("c2", "n", "aws/1")],
+        );
         let d = diff(&old, &new);
-        assert_eq!(d.new.iter().map(|e| e.resource_id.as_str()).collect::<Vec<_>>(), ["n"]);
-        assert_eq!(d.fixed.iter().map(|e| e.resource_id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            d.new
+                .iter()
+                .map(|e| e.resource_id.as_str())
+                .collect::<Vec<_>>(),
+            ["n"]
+        );
+        assert_eq!(
+            d.fixed
+                .iter()
+                .map(|e| e.resource_id.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
         assert_eq!(d.unchanged.len(), 1);
-        assert_eq!(d.not_rescanned.iter().map(|e| e.resource_id.as_str()).collect::<Vec<_>>(), ["z"]);
+        assert_eq!(
+            d.not_rescanned
+                .iter()
+                .map(|e| e.resource_id.as_str())
+                .collect::<Vec<_>>(),
+            ["z"]
+        );
         assert!(d.scopes_differ());
         assert!(render_text(&d).contains("cover different accounts"));
     }

@@ -23,11 +23,14 @@ impl std::str::FromStr for FailOn {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "none" => Ok(FailOn::Never),
-            "info" => Err("--fail-on info is not offered: info findings never fail a run (use low)".into()),
-            other => other
-                .parse::<Severity>()
-                .map(FailOn::AtLeast)
-                .map_err(|_| format!("unknown --fail-on '{other}' (expected critical, high, medium, low or none)")),
+            "info" => Err(
+                "--fail-on info is not offered: info findings never fail a run (use low)".into(),
+            ),
+            other => other.parse::<Severity>().map(FailOn::AtLeast).map_err(|_| {
+                format!(
+                    "unknown --fail-on '{other}' (expected critical, high, medium, low or none)"
+                )
+            }),
         }
     }
 }
@@ -66,37 +69,64 @@ pub enum GateError {
 }
 
 /// Judge a result. With `only_new`, `baseline` must be given.
-pub fn judge(result: &ScanResult, gate: &Gate, baseline: Option<&Snapshot>) -> Result<Verdict, GateError> {
+pub fn judge(
+    result: &ScanResult,
+    gate: &Gate,
+    baseline: Option<&Snapshot>,
+) -> Result<Verdict, GateError> {
     if gate.only_new && baseline.is_none() {
         return Err(GateError::NoBaseline);
     }
     let known: BTreeSet<&str> = result.controls.iter().map(|c| c.id.as_str()).collect();
     for c in &gate.controls {
         if !known.contains(c.as_str()) {
-            return Err(GateError::UnknownControl(c.clone(), result.framework.clone()));
+            return Err(GateError::UnknownControl(
+                c.clone(),
+                result.framework.clone(),
+            ));
         }
     }
     let counts = |f: &Finding| -> bool {
         f.is_open_failure()
             && match (gate.only_new, baseline) {
-                (true, Some(b)) => b.is_new(&f.check_id, &canonical_resource_id(f.provider, &f.resource_id)),
+                (true, Some(b)) => b.is_new(
+                    &f.check_id,
+                    &canonical_resource_id(f.provider, &f.resource_id),
+                ),
                 _ => true,
             }
     };
     let failing = match gate.fail_on {
         FailOn::Never => 0,
-        FailOn::AtLeast(min) => result.findings.iter().filter(|f| f.severity >= min && counts(f)).count(),
+        FailOn::AtLeast(min) => result
+            .findings
+            .iter()
+            .filter(|f| f.severity >= min && counts(f))
+            .count(),
     };
     let mut failed_controls = Vec::new();
     for id in &gate.controls {
-        let control = result.controls.iter().find(|c| &c.id == id).expect("checked above");
+        let control = result
+            .controls
+            .iter()
+            .find(|c| &c.id == id)
+            .expect("checked above");
         if control.status != ControlStatus::Fail {
             continue;
         }
         let checks: BTreeSet<&str> = control.checks.iter().map(|c| c.check_id.as_str()).collect();
-        if !gate.only_new || result.findings.iter().any(|f| checks.contains(f.check_id.as_str()) && counts(f)) {
+        if !gate.only_new
+            || result
+                .findings
+                .iter()
+                .any(|f| checks.contains(f.check_id.as_str()) && counts(f))
+        {
             failed_controls.push(id.clone());
         }
     }
-    Ok(Verdict { failing, failed_controls, incomplete: result.is_incomplete() })
+    Ok(Verdict {
+        failing,
+        failed_controls,
+        incomplete: result.is_incomplete(),
+    })
 }

@@ -8,13 +8,13 @@
 
 pub mod collect;
 pub mod config;
-pub mod diff;
-pub mod gate;
-pub mod merge;
 pub mod demo;
+pub mod diff;
 pub mod engine;
+pub mod gate;
 pub mod inventory;
 pub mod mappings;
+pub mod merge;
 pub mod model;
 pub mod report;
 pub mod scan;

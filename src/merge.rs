@@ -30,7 +30,11 @@ pub fn merge(
     let (first_origin, first) = inputs.first().ok_or(MergeError::Empty)?;
     for (origin, r) in inputs {
         if r.framework != first.framework {
-            return Err(MergeError::Framework(origin.clone(), r.framework.clone(), first.framework.clone()));
+            return Err(MergeError::Framework(
+                origin.clone(),
+                r.framework.clone(),
+                first.framework.clone(),
+            ));
         }
     }
     let _ = first_origin;
@@ -59,13 +63,33 @@ pub fn merge(
     for (key, &i) in &chosen {
         let r = &inputs[i].1;
         accounts.insert(key.clone(), r.scope.accounts[key].clone());
-        sources.extend(r.scope.sources.iter().filter(|s| &account_key(s.provider, &s.account) == key).cloned());
-        findings.extend(r.findings.iter().filter(|f| &f.account_key() == key).cloned());
-        errors.extend(r.errors.iter().filter(|e| &account_key(e.provider, &e.account) == key).cloned());
+        sources.extend(
+            r.scope
+                .sources
+                .iter()
+                .filter(|s| &account_key(s.provider, &s.account) == key)
+                .cloned(),
+        );
+        findings.extend(
+            r.findings
+                .iter()
+                .filter(|f| &f.account_key() == key)
+                .cloned(),
+        );
+        errors.extend(
+            r.errors
+                .iter()
+                .filter(|e| &account_key(e.provider, &e.account) == key)
+                .cloned(),
+        );
     }
     sources.sort();
     sources.dedup();
-    findings.sort_by(|a, b| a.check_id.cmp(&b.check_id).then_with(|| a.resource_id.cmp(&b.resource_id)));
+    findings.sort_by(|a, b| {
+        a.check_id
+            .cmp(&b.check_id)
+            .then_with(|| a.resource_id.cmp(&b.resource_id))
+    });
     findings.dedup();
     errors.sort();
     errors.dedup();
@@ -83,7 +107,10 @@ pub fn merge(
         }
     }
 
-    let mut stats: BTreeMap<String, CheckStats> = checks.keys().map(|k| (k.clone(), CheckStats::default())).collect();
+    let mut stats: BTreeMap<String, CheckStats> = checks
+        .keys()
+        .map(|k| (k.clone(), CheckStats::default()))
+        .collect();
     let mut unchecked_types: BTreeMap<String, u64> = BTreeMap::new();
     for a in accounts.values() {
         for (check, s) in &a.stats {
@@ -96,7 +123,10 @@ pub fn merge(
     let evaluated: BTreeSet<String> = checks.keys().cloned().collect();
     let controls = assess(&stats, &evaluated);
 
-    let digests: BTreeSet<&str> = accounts.values().map(|a| a.inventory_digest.as_str()).collect();
+    let digests: BTreeSet<&str> = accounts
+        .values()
+        .map(|a| a.inventory_digest.as_str())
+        .collect();
     let mut h = Sha256::new();
     for d in &digests {
         h.update(d.as_bytes());
@@ -104,9 +134,20 @@ pub fn merge(
     }
     let scope = Scope {
         sources,
-        started_at: inputs.iter().map(|(_, r)| r.scope.started_at.clone()).min().unwrap_or_default(),
-        finished_at: inputs.iter().map(|(_, r)| r.scope.finished_at.clone()).max().unwrap_or_default(),
-        collected_at: inputs.iter().filter_map(|(_, r)| r.scope.collected_at.clone()).min(),
+        started_at: inputs
+            .iter()
+            .map(|(_, r)| r.scope.started_at.clone())
+            .min()
+            .unwrap_or_default(),
+        finished_at: inputs
+            .iter()
+            .map(|(_, r)| r.scope.finished_at.clone())
+            .max()
+            .unwrap_or_default(),
+        collected_at: inputs
+            .iter()
+            .filter_map(|(_, r)| r.scope.collected_at.clone())
+            .min(),
         inventory_digest: if digests.len() == 1 {
             digests.iter().next().unwrap().to_string()
         } else {
@@ -132,7 +173,10 @@ pub fn merge(
     })
 }
 
-fn merge_suppressions(inputs: &[(String, ScanResult)], findings: &[Finding]) -> Vec<SuppressionReport> {
+fn merge_suppressions(
+    inputs: &[(String, ScanResult)],
+    findings: &[Finding],
+) -> Vec<SuppressionReport> {
     let mut by_id: BTreeMap<String, SuppressionReport> = BTreeMap::new();
     for (_, r) in inputs {
         for s in &r.suppressions {
@@ -150,9 +194,16 @@ fn merge_suppressions(inputs: &[(String, ScanResult)], findings: &[Finding]) -> 
         if s.state == SuppressionState::Expired {
             continue;
         }
-        let accepted = findings.iter().filter(|f| f.accepted.as_ref().is_some_and(|a| a.id == s.id)).count() as u64;
+        let accepted = findings
+            .iter()
+            .filter(|f| f.accepted.as_ref().is_some_and(|a| a.id == s.id))
+            .count() as u64;
         s.matched = accepted;
-        s.state = if accepted > 0 { SuppressionState::Active } else { SuppressionState::Stale };
+        s.state = if accepted > 0 {
+            SuppressionState::Active
+        } else {
+            SuppressionState::Stale
+        };
     }
     by_id.into_values().collect()
 }

@@ -93,7 +93,12 @@ impl Accumulator {
     }
 
     fn count(&mut self, f: &Finding) {
-        let stats = self.stats.entry(f.account_key()).or_default().entry(f.check_id.clone()).or_default();
+        let stats = self
+            .stats
+            .entry(f.account_key())
+            .or_default()
+            .entry(f.check_id.clone())
+            .or_default();
         match f.status {
             FindingStatus::Pass => stats.pass += 1,
             FindingStatus::Fail => stats.fail += 1,
@@ -130,13 +135,24 @@ where
 {
     let started_at = ctx.now;
     let evaluator = Evaluator::new(ctx.catalog.checks(), ctx.now);
-    let read_types: BTreeSet<String> = evaluator.resource_types().iter().map(|t| t.to_ascii_lowercase()).collect();
-    let keep_types: BTreeSet<String> = evaluator.account_scope_types().iter().map(|t| t.to_ascii_lowercase()).collect();
+    let read_types: BTreeSet<String> = evaluator
+        .resource_types()
+        .iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    let keep_types: BTreeSet<String> = evaluator
+        .account_scope_types()
+        .iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
     let mut acc = Accumulator::new();
     let mut batch: Vec<Resource> = Vec::with_capacity(BATCH);
 
     let flush = |batch: &mut Vec<Resource>, acc: &mut Accumulator| {
-        let results: Vec<Vec<Finding>> = batch.par_iter().map(|r| evaluator.evaluate_resource(r)).collect();
+        let results: Vec<Vec<Finding>> = batch
+            .par_iter()
+            .map(|r| evaluator.evaluate_resource(r))
+            .collect();
         for findings in results {
             acc.take(findings, ctx.include_passing);
         }
@@ -161,12 +177,21 @@ where
                 acc.count += 1;
                 let key = account_key(r.provider, &r.account);
                 if !acc.sources.contains_key(&key) {
-                    acc.add_source(Source { provider: r.provider, account: r.account.clone(), regions: vec![], principal: None });
+                    acc.add_source(Source {
+                        provider: r.provider,
+                        account: r.account.clone(),
+                        regions: vec![],
+                        principal: None,
+                    });
                 }
                 *acc.resources.entry(key.clone()).or_default() += 1;
                 let lower = r.resource_type.to_ascii_lowercase();
                 if !read_types.contains(&lower) {
-                    *acc.unchecked.entry(key).or_default().entry(r.resource_type.clone()).or_default() += 1;
+                    *acc.unchecked
+                        .entry(key)
+                        .or_default()
+                        .entry(r.resource_type.clone())
+                        .or_default() += 1;
                     continue;
                 }
                 batch.push(r);
@@ -179,7 +204,11 @@ where
     flush(&mut batch, &mut acc);
 
     // Regions seen in the data complete what the sources declared.
-    let regions: Vec<(String, String)> = acc.kept.iter().map(|r| (account_key(r.provider, &r.account), r.region.clone())).collect();
+    let regions: Vec<(String, String)> = acc
+        .kept
+        .iter()
+        .map(|r| (account_key(r.provider, &r.account), r.region.clone()))
+        .collect();
     for (key, region) in regions {
         if let Some(s) = acc.sources.get_mut(&key) {
             if region != "global" && !s.regions.contains(&region) {
@@ -192,7 +221,10 @@ where
     // Account-scope checks, once per account, over the resources kept for them.
     let mut by_account: BTreeMap<String, Vec<&Resource>> = BTreeMap::new();
     for r in &acc.kept {
-        by_account.entry(account_key(r.provider, &r.account)).or_default().push(r);
+        by_account
+            .entry(account_key(r.provider, &r.account))
+            .or_default()
+            .push(r);
     }
     let mut late: Vec<Finding> = Vec::new();
     for (key, source) in &acc.sources {
@@ -206,16 +238,30 @@ where
     finish(acc, ctx, started_at)
 }
 
-fn finish(mut acc: Accumulator, ctx: &ScanContext, started_at: DateTime<Utc>) -> Result<ScanResult, ScanError> {
+fn finish(
+    mut acc: Accumulator,
+    ctx: &ScanContext,
+    started_at: DateTime<Utc>,
+) -> Result<ScanResult, ScanError> {
     let finished_at = Utc::now().max(started_at);
-    acc.findings.sort_by(|a, b| a.check_id.cmp(&b.check_id).then_with(|| a.resource_id.cmp(&b.resource_id)));
+    acc.findings.sort_by(|a, b| {
+        a.check_id
+            .cmp(&b.check_id)
+            .then_with(|| a.resource_id.cmp(&b.resource_id))
+    });
 
     // Accepted risks.
     let today: NaiveDate = ctx.now.date_naive();
     let fw = ctx.framework;
-    let suppressions = suppress::apply(&mut acc.findings, ctx.suppressions, today, &|id| mappings::controls_of(fw, id));
+    let suppressions = suppress::apply(&mut acc.findings, ctx.suppressions, today, &|id| {
+        mappings::controls_of(fw, id)
+    });
     for f in acc.findings.iter().filter(|f| f.accepted.is_some()) {
-        if let Some(s) = acc.stats.get_mut(&f.account_key()).and_then(|m| m.get_mut(&f.check_id)) {
+        if let Some(s) = acc
+            .stats
+            .get_mut(&f.account_key())
+            .and_then(|m| m.get_mut(&f.check_id))
+        {
             s.accepted += 1;
         }
     }
@@ -302,7 +348,10 @@ pub fn inventory_events(
             .map(Event::Source)
             .chain(header.errors.into_iter().map(Event::Error))
             .map(Ok);
-        head.chain(reader.map(|r| r.map(|r| Event::Resource(Box::new(r))).map_err(ScanError::from)))
+        head.chain(reader.map(|r| {
+            r.map(|r| Event::Resource(Box::new(r)))
+                .map_err(ScanError::from)
+        }))
     })
 }
 

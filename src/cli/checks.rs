@@ -44,20 +44,37 @@ pub enum ListFormat {
 /// Every check's report-facing metadata with its mapped controls.
 fn infos(catalog: &Catalog) -> Result<Vec<CheckInfo>> {
     let fw = mappings::builtin()?;
-    Ok(catalog.checks().iter().map(|c| c.info(mappings::controls_of(&fw, &c.id))).collect())
+    Ok(catalog
+        .checks()
+        .iter()
+        .map(|c| c.info(mappings::controls_of(&fw, &c.id)))
+        .collect())
 }
 
 pub fn run(cmd: ChecksCommand) -> Result<i32> {
     match cmd {
-        ChecksCommand::List { provider, format, eval } => {
-            let config = annexa::config::Config::discover(eval.config.as_deref(), &std::env::current_dir()?)?;
+        ChecksCommand::List {
+            provider,
+            format,
+            eval,
+        } => {
+            let config = annexa::config::Config::discover(
+                eval.config.as_deref(),
+                &std::env::current_dir()?,
+            )?;
             let catalog = load_catalog(&eval, &config)?;
-            let infos: Vec<CheckInfo> = infos(&catalog)?.into_iter().filter(|c| provider.is_none_or(|p| c.provider == p)).collect();
+            let infos: Vec<CheckInfo> = infos(&catalog)?
+                .into_iter()
+                .filter(|c| provider.is_none_or(|p| c.provider == p))
+                .collect();
             print!("{}", render_list(&infos, format));
             Ok(exit::OK)
         }
         ChecksCommand::Show { id, eval } => {
-            let config = annexa::config::Config::discover(eval.config.as_deref(), &std::env::current_dir()?)?;
+            let config = annexa::config::Config::discover(
+                eval.config.as_deref(),
+                &std::env::current_dir()?,
+            )?;
             let mut catalog = load_catalog(&eval, &config)?;
             for (check, values) in &config.params {
                 catalog.set_params(check, values, &annexa::config::FILE_NAME.to_string())?;
@@ -70,7 +87,11 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
             println!("{}  [{}]  {}", info.id, info.severity, info.title);
             println!("file: {}", check.origin);
             println!("reads: {}", info.resource_types.join(", "));
-            println!("\n{}\n\nRisk: {}\n", info.description.trim(), info.risk.trim());
+            println!(
+                "\n{}\n\nRisk: {}\n",
+                info.description.trim(),
+                info.risk.trim()
+            );
             println!("Remediation: {}", info.remediation.text.trim());
             if let Some(cli) = &info.remediation.cli {
                 println!("  $ {}", cli.trim());
@@ -79,9 +100,16 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
                 println!("  {l}");
             }
             println!("\nControls:");
-            for c in fw.controls.iter().filter(|c| c.checks.iter().any(|m| m.id == id)) {
+            for c in fw
+                .controls
+                .iter()
+                .filter(|c| c.checks.iter().any(|m| m.id == id))
+            {
                 let link = c.checks.iter().find(|m| m.id == id).expect("filtered");
-                println!("  {} {} ({:?}): {}", c.id, c.title, link.strength, link.reason);
+                println!(
+                    "  {} {} ({:?}): {}",
+                    c.id, c.title, link.strength, link.reason
+                );
             }
             if !info.params.is_empty() {
                 println!("\nParameters (override in annexa.toml [params.\"{id}\"]):");
@@ -91,7 +119,12 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
             }
             println!("\nExamples:");
             for o in run_examples(check, parse_now(eval.now.as_deref())?) {
-                println!("  expect {:<15} got {:<15} {}", o.expected.as_str(), o.got.as_str(), o.name);
+                println!(
+                    "  expect {:<15} got {:<15} {}",
+                    o.expected.as_str(),
+                    o.got.as_str(),
+                    o.name
+                );
             }
             Ok(exit::OK)
         }
@@ -104,7 +137,12 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
                 let outcomes = run_examples(check, now);
                 for want in [FindingStatus::Pass, FindingStatus::Fail] {
                     if !outcomes.iter().any(|o| o.expected == want) {
-                        println!("FAIL  {}  has no `{}` example ({})", check.id, want.as_str(), check.origin);
+                        println!(
+                            "FAIL  {}  has no `{}` example ({})",
+                            check.id,
+                            want.as_str(),
+                            check.origin
+                        );
                         failed += 1;
                     }
                 }
@@ -114,12 +152,27 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
                         println!("ok    {}  {} ({})", o.check_id, o.name, o.got.as_str());
                     } else {
                         failed += 1;
-                        println!("FAIL  {}  {}: expected {}, got {}: {}", o.check_id, o.name, o.expected.as_str(), o.got.as_str(), o.message);
+                        println!(
+                            "FAIL  {}  {}: expected {}, got {}: {}",
+                            o.check_id,
+                            o.name,
+                            o.expected.as_str(),
+                            o.got.as_str(),
+                            o.message
+                        );
                     }
                 }
             }
-            println!("{} checks, {ran} examples: {} passed, {failed} failed", catalog.checks().len(), ran.saturating_sub(failed));
-            Ok(if failed == 0 { exit::OK } else { exit::FINDINGS })
+            println!(
+                "{} checks, {ran} examples: {} passed, {failed} failed",
+                catalog.checks().len(),
+                ran.saturating_sub(failed)
+            );
+            Ok(if failed == 0 {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            })
         }
     }
 }
@@ -142,7 +195,13 @@ pub fn render_list(infos: &[CheckInfo], format: ListFormat) -> String {
         ListFormat::Table => {
             let mut out = String::new();
             for c in infos {
-                out.push_str(&format!("{:<55} {:<9} {:<22} {}\n", c.id, c.severity.as_str(), c.controls.join(","), c.title));
+                out.push_str(&format!(
+                    "{:<55} {:<9} {:<22} {}\n",
+                    c.id,
+                    c.severity.as_str(),
+                    c.controls.join(","),
+                    c.title
+                ));
             }
             out.push_str(&format!("{} checks\n", infos.len()));
             out
@@ -156,7 +215,13 @@ pub fn render_list(infos: &[CheckInfo], format: ListFormat) -> String {
                 }
                 out.push_str(&format!("\n## {} ({} checks)\n\n| id | severity | title | Annex A |\n|---|---|---|---|\n", provider.as_str().to_uppercase(), mine.len()));
                 for c in mine {
-                    out.push_str(&format!("| `{}` | {} | {} | {} |\n", c.id, c.severity, c.title.replace('|', "\\|"), c.controls.join(", ")));
+                    out.push_str(&format!(
+                        "| `{}` | {} | {} | {} |\n",
+                        c.id,
+                        c.severity,
+                        c.title.replace('|', "\\|"),
+                        c.controls.join(", ")
+                    ));
                 }
             }
             out

@@ -27,7 +27,9 @@ impl Iterator for Events {
         match handle.join() {
             Ok(Ok(())) => None,
             Ok(Err(fatal)) => Some(Err(ScanError::Input(fatal.to_string()))),
-            Err(_) => Some(Err(ScanError::Input("the collector crashed; please report this".into()))),
+            Err(_) => Some(Err(ScanError::Input(
+                "the collector crashed; please report this".into(),
+            ))),
         }
     }
 }
@@ -46,12 +48,16 @@ pub fn spawn(target: &Target, types: TypeFilter) -> Result<Events> {
         #[cfg(feature = "aws")]
         Target::Aws(args) => {
             let opts = args.options()?;
-            std::thread::spawn(move || runtime()?.block_on(annexa::collect::aws::collect(&opts, &types, tx)))
+            std::thread::spawn(move || {
+                runtime()?.block_on(annexa::collect::aws::collect(&opts, &types, tx))
+            })
         }
         #[cfg(feature = "azure")]
         Target::Azure(args) => {
             let opts = args.options()?;
-            std::thread::spawn(move || runtime()?.block_on(annexa::collect::azure::collect(&opts, &types, tx)))
+            std::thread::spawn(move || {
+                runtime()?.block_on(annexa::collect::azure::collect(&opts, &types, tx))
+            })
         }
         #[allow(unreachable_patterns)]
         _ => {
@@ -59,5 +65,8 @@ pub fn spawn(target: &Target, types: TypeFilter) -> Result<Events> {
             anyhow::bail!("this build has no collectors (built without the aws and azure features)")
         }
     };
-    Ok(Events { rx, handle: Some(handle) })
+    Ok(Events {
+        rx,
+        handle: Some(handle),
+    })
 }

@@ -30,15 +30,26 @@ pub enum ControlsFormat {
 }
 
 pub fn run(cmd: ControlsCommand) -> Result<i32> {
-    let ControlsCommand::List { framework, format, coverage } = cmd;
+    let ControlsCommand::List {
+        framework,
+        format,
+        coverage,
+    } = cmd;
     let fw = mappings::builtin()?;
     if framework != fw.id {
         anyhow::bail!("unknown framework '{framework}'; available: {}", fw.id);
     }
     if coverage {
         let catalog = Catalog::builtin()?;
-        let checks: Vec<_> = catalog.checks().iter().map(|c| (c.id.clone(), c.provider)).collect();
-        print!("{}", mappings::coverage_table(&mappings::coverage(&fw, &checks)));
+        let checks: Vec<_> = catalog
+            .checks()
+            .iter()
+            .map(|c| (c.id.clone(), c.provider))
+            .collect();
+        print!(
+            "{}",
+            mappings::coverage_table(&mappings::coverage(&fw, &checks))
+        );
         return Ok(exit::OK);
     }
     match format {
@@ -58,7 +69,14 @@ pub fn run(cmd: ControlsCommand) -> Result<i32> {
         }
         ControlsFormat::Table => {
             for c in &fw.controls {
-                println!("{:<8}{:<15}{:<11}{} ({} checks)", c.id, c.theme.as_str(), c.automation.as_str(), c.title, c.checks.len());
+                println!(
+                    "{:<8}{:<15}{:<11}{} ({} checks)",
+                    c.id,
+                    c.theme.as_str(),
+                    c.automation.as_str(),
+                    c.title,
+                    c.checks.len()
+                );
             }
             println!("{} controls", fw.controls.len());
         }

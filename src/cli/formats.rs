@@ -16,8 +16,15 @@ impl Reporter for HtmlReporter {
         "html"
     }
     fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
-        let page = html::render(result).map_err(|e| ReportError { format: "html", message: e.to_string() })?;
-        Ok(vec![OutputFile { name: "report.html".into(), bytes: page.into_bytes(), note: None }])
+        let page = html::render(result).map_err(|e| ReportError {
+            format: "html",
+            message: e.to_string(),
+        })?;
+        Ok(vec![OutputFile {
+            name: "report.html".into(),
+            bytes: page.into_bytes(),
+            note: None,
+        }])
     }
 }
 
@@ -28,10 +35,21 @@ impl Reporter for SoaReporter {
         "soa"
     }
     fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
-        let err = |e: soa::SoaError| ReportError { format: "soa", message: e.to_string() };
+        let err = |e: soa::SoaError| ReportError {
+            format: "soa",
+            message: e.to_string(),
+        };
         Ok(vec![
-            OutputFile { name: "statement-of-applicability.xlsx".into(), bytes: soa::render_xlsx(result).map_err(err)?, note: None },
-            OutputFile { name: "statement-of-applicability.csv".into(), bytes: soa::render_csv(result).map_err(err)?, note: None },
+            OutputFile {
+                name: "statement-of-applicability.xlsx".into(),
+                bytes: soa::render_xlsx(result).map_err(err)?,
+                note: None,
+            },
+            OutputFile {
+                name: "statement-of-applicability.csv".into(),
+                bytes: soa::render_csv(result).map_err(err)?,
+                note: None,
+            },
         ])
     }
 }

@@ -18,19 +18,36 @@ use super::{exit, formats, Format};
 #[derive(Debug, Clone, Args, Default)]
 pub struct OutputArgs {
     /// Output formats, comma-separated [default: console,json].
-    #[arg(long, value_enum, value_delimiter = ',', global = true, env = "ANNEXA_FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        global = true,
+        env = "ANNEXA_FORMAT"
+    )]
     pub format: Vec<Format>,
     /// Directory for results.json, results.sarif, report.html, statement-of-applicability.* [default: annexa-results].
     #[arg(long, value_name = "DIR", global = true, env = "ANNEXA_OUTPUT_DIR")]
     pub output_dir: Option<PathBuf>,
     /// Also write exactly what was evaluated as an inventory (`.jsonl`, or `.jsonl.zst` compressed).
-    #[arg(long, value_name = "FILE", global = true, env = "ANNEXA_SAVE_INVENTORY")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        env = "ANNEXA_SAVE_INVENTORY"
+    )]
     pub save_inventory: Option<PathBuf>,
     /// Exit 1 when an unaccepted failing finding is at or above this severity: critical, high, medium, low, none [default: high].
     #[arg(long, value_name = "SEVERITY", global = true, env = "ANNEXA_FAIL_ON")]
     pub fail_on: Option<String>,
     /// Exit 1 when any of these controls fails (`A.8.24,A.5.15`).
-    #[arg(long, value_name = "IDS", value_delimiter = ',', global = true, env = "ANNEXA_FAIL_ON_CONTROL")]
+    #[arg(
+        long,
+        value_name = "IDS",
+        value_delimiter = ',',
+        global = true,
+        env = "ANNEXA_FAIL_ON_CONTROL"
+    )]
     pub fail_on_control: Vec<String>,
     /// Only findings that are new since --baseline count for the gates.
     #[arg(long, global = true, env = "ANNEXA_FAIL_ON_NEW")]
@@ -39,10 +56,20 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE", global = true, env = "ANNEXA_BASELINE")]
     pub baseline: Option<PathBuf>,
     /// SARIF `automationDetails.id` category, one per account or subscription upload.
-    #[arg(long, value_name = "NAME", global = true, env = "ANNEXA_SARIF_CATEGORY")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        global = true,
+        env = "ANNEXA_SARIF_CATEGORY"
+    )]
     pub sarif_category: Option<String>,
     /// SARIF profile: github (accepted risks left out) or full (included as suppressed results).
-    #[arg(long, value_name = "PROFILE", global = true, env = "ANNEXA_SARIF_PROFILE")]
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        global = true,
+        env = "ANNEXA_SARIF_PROFILE"
+    )]
     pub sarif_profile: Option<String>,
     /// No console summary and no progress; errors still go to stderr.
     #[arg(long, short, global = true, env = "ANNEXA_QUIET")]
@@ -78,23 +105,47 @@ impl Outputs {
             Some(v) => v.parse::<FailOn>().map_err(anyhow::Error::msg)?,
             None => FailOn::DEFAULT,
         };
-        let controls = if args.fail_on_control.is_empty() { s.fail_on_control.clone().unwrap_or_default() } else { args.fail_on_control.clone() };
+        let controls = if args.fail_on_control.is_empty() {
+            s.fail_on_control.clone().unwrap_or_default()
+        } else {
+            args.fail_on_control.clone()
+        };
         Ok(Outputs {
             formats,
-            dir: args.output_dir.clone().or_else(|| s.output_dir.clone()).unwrap_or_else(|| PathBuf::from("annexa-results")),
+            dir: args
+                .output_dir
+                .clone()
+                .or_else(|| s.output_dir.clone())
+                .unwrap_or_else(|| PathBuf::from("annexa-results")),
             save_inventory: args.save_inventory.clone(),
-            gate: Gate { fail_on, controls, only_new: args.fail_on_new || s.fail_on_new.unwrap_or(false) },
+            gate: Gate {
+                fail_on,
+                controls,
+                only_new: args.fail_on_new || s.fail_on_new.unwrap_or(false),
+            },
             baseline: args.baseline.clone().or_else(|| s.baseline.clone()),
-            sarif_category: args.sarif_category.clone().or_else(|| s.sarif_category.clone()),
-            sarif_profile: args.sarif_profile.clone().or_else(|| s.sarif_profile.clone()),
+            sarif_category: args
+                .sarif_category
+                .clone()
+                .or_else(|| s.sarif_category.clone()),
+            sarif_profile: args
+                .sarif_profile
+                .clone()
+                .or_else(|| s.sarif_profile.clone()),
             quiet: args.quiet,
         })
     }
 
-    pub fn open_save_inventory(&self, prepared: &Prepared) -> Result<Option<super::save::SaveInventory>> {
+    pub fn open_save_inventory(
+        &self,
+        prepared: &Prepared,
+    ) -> Result<Option<super::save::SaveInventory>> {
         match &self.save_inventory {
             None => Ok(None),
-            Some(path) => Ok(Some(super::save::SaveInventory::create(path, prepared.now)?)),
+            Some(path) => Ok(Some(super::save::SaveInventory::create(
+                path,
+                prepared.now,
+            )?)),
         }
     }
 
@@ -122,7 +173,8 @@ impl Outputs {
         if reporters.is_empty() {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating output directory {}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating output directory {}", self.dir.display()))?;
         for reporter in reporters {
             for file in reporter.render(result)? {
                 let path = self.dir.join(&file.name);
@@ -152,7 +204,10 @@ pub fn code(v: &gate::Verdict) -> i32 {
 
 /// Write beside the target and rename, so a reader never sees half a report.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("out")));
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -13,8 +13,12 @@ use super::exit;
 use super::output::{write_atomic, OutputArgs, Outputs};
 
 pub fn read_results(path: &std::path::Path) -> Result<ScanResult> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    Ok(annexa::report::json::parse(&text, &path.display().to_string())?)
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(annexa::report::json::parse(
+        &text,
+        &path.display().to_string(),
+    )?)
 }
 
 #[derive(Debug, Args)]
@@ -37,7 +41,10 @@ pub fn report(args: ReportArgs) -> Result<i32> {
     };
     outputs.write_files(&result, baseline.as_ref())?;
     if !outputs.quiet && outputs.formats.contains(&super::Format::Console) {
-        print!("{}", annexa::report::console::render(&result, &Default::default()));
+        print!(
+            "{}",
+            annexa::report::console::render(&result, &Default::default())
+        );
     }
     let verdict = annexa::gate::judge(&result, &outputs.gate, baseline.as_ref())?;
     Ok(super::output::code(&verdict))
@@ -85,7 +92,9 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
         inputs.push((p.display().to_string(), read_results(p)?));
     }
     let fw = annexa::mappings::builtin()?;
-    let merged = annexa::merge::merge(&inputs, &|stats, evaluated| annexa::mappings::assess(&fw, stats, evaluated))?;
+    let merged = annexa::merge::merge(&inputs, &|stats, evaluated| {
+        annexa::mappings::assess(&fw, stats, evaluated)
+    })?;
     let mut bytes = serde_json::to_vec_pretty(&merged)?;
     bytes.push(b'\n');
     write_atomic(&args.output, &bytes)?;

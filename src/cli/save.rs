@@ -21,8 +21,13 @@ pub struct SaveInventory {
 impl SaveInventory {
     pub fn create(path: &Path, now: DateTime<Utc>) -> Result<SaveInventory> {
         let header = Header::new(now.to_rfc3339_opts(SecondsFormat::Secs, true), vec![]);
-        let writer = Writer::create(path, &header).with_context(|| format!("creating inventory {}", path.display()))?;
-        Ok(SaveInventory { writer, path: path.display().to_string(), errors: 0 })
+        let writer = Writer::create(path, &header)
+            .with_context(|| format!("creating inventory {}", path.display()))?;
+        Ok(SaveInventory {
+            writer,
+            path: path.display().to_string(),
+            errors: 0,
+        })
     }
 
     pub fn writer(&mut self) -> &mut Writer {
@@ -56,13 +61,23 @@ impl SaveInventory {
                 Event::Resource(r) => self.writer.write(&r)?,
             }
         }
-        let gaps: Vec<String> = self.writer.header_mut().errors.iter().map(|e| format!("  {}: {}: {}", e.location(), e.kind.as_str(), e.message)).collect();
+        let gaps: Vec<String> = self
+            .writer
+            .header_mut()
+            .errors
+            .iter()
+            .map(|e| format!("  {}: {}: {}", e.location(), e.kind.as_str(), e.message))
+            .collect();
         let count = self.writer.count();
         let path = self.path.clone();
         self.writer.finish()?;
         let mut summary = format!("saved {count} resources to {path}");
         if !gaps.is_empty() {
-            summary.push_str(&format!("\nINCOMPLETE: {} gap(s):\n{}", gaps.len(), gaps.join("\n")));
+            summary.push_str(&format!(
+                "\nINCOMPLETE: {} gap(s):\n{}",
+                gaps.len(),
+                gaps.join("\n")
+            ));
         }
         Ok((summary, self.errors > 0))
     }

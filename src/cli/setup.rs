@@ -18,16 +18,34 @@ use annexa::suppress::Suppression;
 #[derive(Debug, Clone, Args, Default)]
 pub struct EvalArgs {
     /// A directory of your own check files, loaded beside the built-in ones (repeatable).
-    #[arg(long = "checks", value_name = "DIR", global = true, env = "ANNEXA_CHECKS", value_delimiter = ',')]
+    #[arg(
+        long = "checks",
+        value_name = "DIR",
+        global = true,
+        env = "ANNEXA_CHECKS",
+        value_delimiter = ','
+    )]
     pub check_dirs: Vec<PathBuf>,
     /// Configuration file [default: ./annexa.toml when present].
     #[arg(long, value_name = "FILE", global = true, env = "ANNEXA_CONFIG")]
     pub config: Option<PathBuf>,
     /// Run only checks whose id matches one of these patterns (`aws.s3.*`; repeatable, or comma-separated).
-    #[arg(long = "select", value_name = "PATTERN", global = true, env = "ANNEXA_SELECT", value_delimiter = ',')]
+    #[arg(
+        long = "select",
+        value_name = "PATTERN",
+        global = true,
+        env = "ANNEXA_SELECT",
+        value_delimiter = ','
+    )]
     pub select: Vec<String>,
     /// Leave out checks whose id matches one of these patterns.
-    #[arg(long = "exclude", value_name = "PATTERN", global = true, env = "ANNEXA_EXCLUDE", value_delimiter = ',')]
+    #[arg(
+        long = "exclude",
+        value_name = "PATTERN",
+        global = true,
+        env = "ANNEXA_EXCLUDE",
+        value_delimiter = ','
+    )]
     pub exclude: Vec<String>,
     /// An accepted-risks file with `[[suppressions]]` entries, besides those in annexa.toml.
     #[arg(long, value_name = "FILE", global = true, env = "ANNEXA_SUPPRESSIONS")]
@@ -36,7 +54,13 @@ pub struct EvalArgs {
     #[arg(long, global = true, env = "ANNEXA_INCLUDE_PASSING")]
     pub include_passing: bool,
     /// The scan's clock (RFC 3339), for reproducible runs and tests [default: now].
-    #[arg(long, value_name = "TIME", global = true, env = "ANNEXA_NOW", hide = true)]
+    #[arg(
+        long,
+        value_name = "TIME",
+        global = true,
+        env = "ANNEXA_NOW",
+        hide = true
+    )]
     pub now: Option<String>,
 }
 
@@ -61,7 +85,9 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
     match now {
         None => Ok(Utc::now()),
         Some(s) => Ok(DateTime::parse_from_rfc3339(s)
-            .with_context(|| format!("--now '{s}' is not an RFC 3339 time such as 2026-11-23T12:00:00Z"))?
+            .with_context(|| {
+                format!("--now '{s}' is not an RFC 3339 time such as 2026-11-23T12:00:00Z")
+            })?
             .with_timezone(&Utc)),
     }
 }
@@ -74,21 +100,40 @@ impl Prepared {
         let mut catalog = load_catalog(args, &config)?;
 
         for (check, values) in &config.params {
-            let origin = config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| config::FILE_NAME.into());
+            let origin = config
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| config::FILE_NAME.into());
             catalog.set_params(check, values, &origin)?;
         }
 
-        let select: Vec<String> = if args.select.is_empty() { config.scan.checks.clone().unwrap_or_default() } else { args.select.clone() };
+        let select: Vec<String> = if args.select.is_empty() {
+            config.scan.checks.clone().unwrap_or_default()
+        } else {
+            args.select.clone()
+        };
         let mut exclude = args.exclude.clone();
         exclude.extend(config.scan.exclude.clone().unwrap_or_default());
-        let (sel, exc) = (globset(&select, "--select")?, globset(&exclude, "--exclude")?);
+        let (sel, exc) = (
+            globset(&select, "--select")?,
+            globset(&exclude, "--exclude")?,
+        );
         catalog.retain(|c| (select.is_empty() || sel.is_match(&c.id)) && !exc.is_match(&c.id));
         if catalog.checks().is_empty() {
-            bail!("no check is selected: --select {:?} / --exclude {:?} leave nothing to run", select, exclude);
+            bail!(
+                "no check is selected: --select {:?} / --exclude {:?} leave nothing to run",
+                select,
+                exclude
+            );
         }
 
         let framework = mappings::builtin()?;
-        let known = Catalog::builtin()?.checks().iter().map(|c| c.id.clone()).collect();
+        let known = Catalog::builtin()?
+            .checks()
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
         if let Err(errors) = mappings::validate(&framework, &known) {
             let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
             bail!("the built-in mapping is invalid:\n  {}", lines.join("\n  "));
@@ -100,7 +145,14 @@ impl Prepared {
         }
         let now = parse_now(args.now.as_deref())?;
         let include_passing = args.include_passing || config.scan.include_passing.unwrap_or(false);
-        Ok(Prepared { config, catalog, framework, suppressions, now, include_passing })
+        Ok(Prepared {
+            config,
+            catalog,
+            framework,
+            suppressions,
+            now,
+            include_passing,
+        })
     }
 
     pub fn context(&self) -> ScanContext<'_> {

@@ -32,7 +32,8 @@ pub struct ListArgs {
 }
 
 pub fn list(args: ListArgs) -> Result<i32> {
-    let config = annexa::config::Config::discover(args.config.as_deref(), &std::env::current_dir()?)?;
+    let config =
+        annexa::config::Config::discover(args.config.as_deref(), &std::env::current_dir()?)?;
     let mut entries = config.suppressions.clone();
     if let Some(f) = &args.suppressions {
         entries.extend(annexa::config::load_suppressions(f)?);
@@ -40,17 +41,27 @@ pub fn list(args: ListArgs) -> Result<i32> {
     let today = parse_now(args.now.as_deref())?.date_naive();
     let from_scan = match &args.results {
         Some(p) => Some(super::results::read_results(p)?.suppressions),
-        None if args.stale => bail!("--stale needs --results FILE: staleness is known only from a scan"),
+        None if args.stale => {
+            bail!("--stale needs --results FILE: staleness is known only from a scan")
+        }
         None => None,
     };
     let mut shown = 0;
-    println!("{:<10} {:<9} {:<11} {:<8} {:<22} {:<40} {}", "id", "state", "expires", "matched", "owner", "check / resource", "reason");
+    println!(
+        "{:<10} {:<9} {:<11} {:<8} {:<22} {:<40} {}",
+        "id", "state", "expires", "matched", "owner", "check / resource", "reason"
+    );
     for e in &entries {
-        let (state, matched) = match from_scan.as_ref().and_then(|s| s.iter().find(|r| r.id == e.id)) {
+        let (state, matched) = match from_scan
+            .as_ref()
+            .and_then(|s| s.iter().find(|r| r.id == e.id))
+        {
             Some(r) => (r.state, r.matched.to_string()),
             None => (e.state_by_date(today), "-".to_string()),
         };
-        if (args.expired && state != SuppressionState::Expired) || (args.stale && state != SuppressionState::Stale) {
+        if (args.expired && state != SuppressionState::Expired)
+            || (args.stale && state != SuppressionState::Stale)
+        {
             continue;
         }
         shown += 1;

@@ -16,6 +16,8 @@ pub struct CheckFile {
     pub scope: CheckScope,
     pub description: String,
     pub risk: String,
+    /// The annexa version the check arrived in; a user's own checks may leave it out.
+    #[serde(default = "unreleased")]
     pub since: String,
     #[serde(default)]
     pub status: CheckStatus,
@@ -104,4 +106,8 @@ pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
                 .collect(),
         ),
     }
+}
+
+fn unreleased() -> String {
+    "unreleased".to_string()
 }

@@ -22,7 +22,11 @@ pub enum MappingError {
     #[error("{origin}: {message}")]
     Parse { origin: String, message: String },
     #[error("{origin}: control {control}: {message}")]
-    Invalid { origin: String, control: String, message: String },
+    Invalid {
+        origin: String,
+        control: String,
+        message: String,
+    },
     #[error("{origin}: {message}")]
     Framework { origin: String, message: String },
 }
@@ -77,8 +81,10 @@ pub fn builtin() -> Result<Framework, MappingError> {
 }
 
 pub fn parse(text: &str, origin: &str) -> Result<Framework, MappingError> {
-    let raw: RawFramework = toml::from_str(text)
-        .map_err(|e| MappingError::Parse { origin: origin.into(), message: e.to_string() })?;
+    let raw: RawFramework = toml::from_str(text).map_err(|e| MappingError::Parse {
+        origin: origin.into(),
+        message: e.to_string(),
+    })?;
     Ok(Framework {
         id: raw.framework.id,
         name: raw.framework.name,
@@ -109,12 +115,18 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
         if !seen.insert(c.id.as_str()) {
             errors.push(invalid(&c.id, "listed twice".into()));
         }
-        let clause = c.id.strip_prefix("A.").and_then(|r| r.split('.').next()).and_then(|n| n.parse::<u8>().ok());
+        let clause =
+            c.id.strip_prefix("A.")
+                .and_then(|r| r.split('.').next())
+                .and_then(|n| n.parse::<u8>().ok());
         if clause != Some(c.theme.clause()) {
             errors.push(invalid(&c.id, format!("theme {} does not match the id (themes: A.5 organizational, A.6 people, A.7 physical, A.8 technological)", c.theme.as_str())));
         }
         if c.title.trim().is_empty() || c.rationale.trim().is_empty() {
-            errors.push(invalid(&c.id, "title and rationale must not be empty".into()));
+            errors.push(invalid(
+                &c.id,
+                "title and rationale must not be empty".into(),
+            ));
         }
         let mut ids = BTreeSet::new();
         for m in &c.checks {
@@ -125,18 +137,31 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
                 errors.push(invalid(&c.id, format!("check {} does not exist", m.id)));
             }
             if m.reason.trim().is_empty() {
-                errors.push(invalid(&c.id, format!("the link to {} has no reason", m.id)));
+                errors.push(invalid(
+                    &c.id,
+                    format!("the link to {} has no reason", m.id),
+                ));
             }
         }
         match c.automation {
-            Automation::Manual | Automation::Provider if !c.checks.is_empty() => errors.push(invalid(
-                &c.id,
-                format!("is {} but lists checks; make it partial or automated", c.automation.as_str()),
-            )),
-            Automation::Automated | Automation::Partial if c.checks.is_empty() => errors.push(invalid(
-                &c.id,
-                format!("is {} but lists no check; make it manual or map checks", c.automation.as_str()),
-            )),
+            Automation::Manual | Automation::Provider if !c.checks.is_empty() => {
+                errors.push(invalid(
+                    &c.id,
+                    format!(
+                        "is {} but lists checks; make it partial or automated",
+                        c.automation.as_str()
+                    ),
+                ))
+            }
+            Automation::Automated | Automation::Partial if c.checks.is_empty() => {
+                errors.push(invalid(
+                    &c.id,
+                    format!(
+                        "is {} but lists no check; make it manual or map checks",
+                        c.automation.as_str()
+                    ),
+                ))
+            }
             _ => {}
         }
     }
@@ -146,7 +171,11 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
             if got != want {
                 errors.push(MappingError::Framework {
                     origin: fw.origin.clone(),
-                    message: format!("{} controls of theme {} where Annex A has {want}", got, theme.as_str()),
+                    message: format!(
+                        "{} controls of theme {} where Annex A has {want}",
+                        got,
+                        theme.as_str()
+                    ),
                 });
             }
         }
@@ -160,7 +189,11 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
 
 /// The controls a check is mapped to, in the framework's order.
 pub fn controls_of(fw: &Framework, check_id: &str) -> Vec<String> {
-    fw.controls.iter().filter(|c| c.checks.iter().any(|m| m.id == check_id)).map(|c| c.id.clone()).collect()
+    fw.controls
+        .iter()
+        .filter(|c| c.checks.iter().any(|m| m.id == check_id))
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 /// One result per control, in the framework's order.
@@ -194,7 +227,9 @@ pub fn assess(
                 ControlStatus::Fail
             } else if ran.iter().any(|ch| ch.stats.error > 0) {
                 ControlStatus::Error
-            } else if ran.iter().any(|ch| ch.strength != Strength::Supporting && (ch.stats.pass > 0 || ch.stats.accepted > 0)) {
+            } else if ran.iter().any(|ch| {
+                ch.strength != Strength::Supporting && (ch.stats.pass > 0 || ch.stats.accepted > 0)
+            }) {
                 ControlStatus::Pass
             } else if ran.iter().all(|ch| ch.strength == Strength::Supporting) {
                 ControlStatus::Manual
@@ -226,8 +261,12 @@ pub struct Coverage {
 }
 
 pub fn coverage(fw: &Framework, checks: &[(String, Provider)]) -> Coverage {
-    let provider_of: BTreeMap<&str, Provider> = checks.iter().map(|(id, p)| (id.as_str(), *p)).collect();
-    let mut cov = Coverage { total: fw.controls.len(), ..Default::default() };
+    let provider_of: BTreeMap<&str, Provider> =
+        checks.iter().map(|(id, p)| (id.as_str(), *p)).collect();
+    let mut cov = Coverage {
+        total: fw.controls.len(),
+        ..Default::default()
+    };
     for provider in [Provider::Aws, Provider::Azure] {
         for theme in Theme::ALL {
             let in_theme: Vec<&Control> = fw.controls.iter().filter(|c| c.theme == theme).collect();
@@ -235,11 +274,18 @@ pub fn coverage(fw: &Framework, checks: &[(String, Provider)]) -> Coverage {
                 .iter()
                 .copied()
                 .filter(|c| {
-                    c.checks.iter().any(|m| m.strength != Strength::Supporting && provider_of.get(m.id.as_str()) == Some(&provider))
+                    c.checks.iter().any(|m| {
+                        m.strength != Strength::Supporting
+                            && provider_of.get(m.id.as_str()) == Some(&provider)
+                    })
                 })
                 .collect();
-            cov.cells.insert((provider, theme), (covered.len(), in_theme.len()));
-            cov.covered.entry(provider).or_default().extend(covered.iter().map(|c| c.id.clone()));
+            cov.cells
+                .insert((provider, theme), (covered.len(), in_theme.len()));
+            cov.covered
+                .entry(provider)
+                .or_default()
+                .extend(covered.iter().map(|c| c.id.clone()));
         }
     }
     cov
@@ -257,7 +303,15 @@ pub fn coverage_table(cov: &Coverage) -> String {
             e.0 += c.0;
             e.1 += c.1;
         }
-        out.push_str(&format!("| {} {} | {} of {} | {} of {} |\n", theme.clause(), theme.as_str(), a.0, a.1, z.0, z.1));
+        out.push_str(&format!(
+            "| {} {} | {} of {} | {} of {} |\n",
+            theme.clause(),
+            theme.as_str(),
+            a.0,
+            a.1,
+            z.0,
+            z.1
+        ));
     }
     let s = |p: Provider| sums.get(&p).copied().unwrap_or_default();
     out.push_str(&format!(
@@ -300,12 +354,22 @@ rationale = "The cloud provider runs the data centres."
 "#;
 
     fn stats(pass: u64, fail: u64, error: u64, accepted: u64) -> CheckStats {
-        CheckStats { pass, fail, error, not_applicable: 0, accepted }
+        CheckStats {
+            pass,
+            fail,
+            error,
+            not_applicable: 0,
+            accepted,
+        }
     }
 
     fn status(direct: CheckStats, support: CheckStats) -> ControlStatus {
         let fw = parse(SMALL, "t.toml").unwrap();
-        let s: BTreeMap<String, CheckStats> = [("aws.a.direct".to_string(), direct), ("azure.b.support".to_string(), support)].into();
+        let s: BTreeMap<String, CheckStats> = [
+            ("aws.a.direct".to_string(), direct),
+            ("azure.b.support".to_string(), support),
+        ]
+        .into();
         let evaluated: BTreeSet<String> = s.keys().cloned().collect();
         assess(&fw, &s, &evaluated)[0].status
     }
@@ -314,11 +378,23 @@ rationale = "The cloud provider runs the data centres."
     fn truth_table() {
         let zero = CheckStats::default();
         assert_eq!(status(stats(3, 1, 0, 0), zero), ControlStatus::Fail);
-        assert_eq!(status(stats(3, 1, 0, 1), zero), ControlStatus::Pass, "accepted failures do not fail a control");
-        assert_eq!(status(stats(3, 0, 0, 0), stats(0, 2, 0, 0)), ControlStatus::Fail, "a supporting failure is real");
+        assert_eq!(
+            status(stats(3, 1, 0, 1), zero),
+            ControlStatus::Pass,
+            "accepted failures do not fail a control"
+        );
+        assert_eq!(
+            status(stats(3, 0, 0, 0), stats(0, 2, 0, 0)),
+            ControlStatus::Fail,
+            "a supporting failure is real"
+        );
         assert_eq!(status(stats(3, 0, 1, 0), zero), ControlStatus::Error);
         assert_eq!(status(stats(2, 0, 0, 0), zero), ControlStatus::Pass);
-        assert_eq!(status(zero, stats(5, 0, 0, 0)), ControlStatus::NoResources, "supporting passes alone never pass a control");
+        assert_eq!(
+            status(zero, stats(5, 0, 0, 0)),
+            ControlStatus::NoResources,
+            "supporting passes alone never pass a control"
+        );
         assert_eq!(status(zero, zero), ControlStatus::NoResources);
         let fw = parse(SMALL, "t.toml").unwrap();
         let r = assess(&fw, &BTreeMap::new(), &BTreeSet::new());
@@ -330,23 +406,51 @@ rationale = "The cloud provider runs the data centres."
     fn validate_names_each_problem() {
         let fw = parse(SMALL, "t.toml").unwrap();
         let known: BTreeSet<String> = ["aws.a.direct".to_string()].into();
-        let errors: Vec<String> = validate(&fw, &known).unwrap_err().iter().map(|e| e.to_string()).collect();
-        assert_eq!(errors, ["t.toml: control A.8.1: check azure.b.support does not exist"]);
+        let errors: Vec<String> = validate(&fw, &known)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            errors,
+            ["t.toml: control A.8.1: check azure.b.support does not exist"]
+        );
 
-        let dup = SMALL.replace("azure.b.support", "aws.a.direct").replace("id = \"A.7.1\"", "id = \"A.8.1\"");
+        let dup = SMALL
+            .replace("azure.b.support", "aws.a.direct")
+            .replace("id = \"A.7.1\"", "id = \"A.8.1\"");
         let fw = parse(&dup, "t.toml").unwrap();
-        let errors: Vec<String> = validate(&fw, &known).unwrap_err().iter().map(|e| e.to_string()).collect();
-        assert!(errors.contains(&"t.toml: control A.8.1: check aws.a.direct is listed twice".to_string()), "{errors:?}");
-        assert!(errors.contains(&"t.toml: control A.8.1: listed twice".to_string()), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("theme physical does not match")), "{errors:?}");
+        let errors: Vec<String> = validate(&fw, &known)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors
+                .contains(&"t.toml: control A.8.1: check aws.a.direct is listed twice".to_string()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"t.toml: control A.8.1: listed twice".to_string()),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("theme physical does not match")),
+            "{errors:?}"
+        );
 
-        let manual_with_checks = SMALL.replace("automation = \"automated\"", "automation = \"manual\"");
+        let manual_with_checks =
+            SMALL.replace("automation = \"automated\"", "automation = \"manual\"");
         let fw = parse(&manual_with_checks, "t.toml").unwrap();
-        let known: BTreeSet<String> = ["aws.a.direct".to_string(), "azure.b.support".to_string()].into();
+        let known: BTreeSet<String> =
+            ["aws.a.direct".to_string(), "azure.b.support".to_string()].into();
         let errors = validate(&fw, &known).unwrap_err();
         assert!(errors[0].to_string().contains("is manual but lists checks"));
 
-        let unknown_field = SMALL.replace("rationale = \"r\"", "rationale = \"r\"\ntext = \"copied\"");
+        let unknown_field =
+            SMALL.replace("rationale = \"r\"", "rationale = \"r\"\ntext = \"copied\"");
         let e = parse(&unknown_field, "t.toml").unwrap_err().to_string();
         assert!(e.contains("t.toml") && e.contains("text"), "{e}");
     }
@@ -354,10 +458,19 @@ rationale = "The cloud provider runs the data centres."
     #[test]
     fn coverage_counts_direct_and_partial_only() {
         let fw = parse(SMALL, "t.toml").unwrap();
-        let cov = coverage(&fw, &[("aws.a.direct".into(), Provider::Aws), ("azure.b.support".into(), Provider::Azure)]);
+        let cov = coverage(
+            &fw,
+            &[
+                ("aws.a.direct".into(), Provider::Aws),
+                ("azure.b.support".into(), Provider::Azure),
+            ],
+        );
         assert_eq!(cov.cells[&(Provider::Aws, Theme::Technological)], (1, 1));
         assert_eq!(cov.cells[&(Provider::Azure, Theme::Technological)], (0, 1));
         let table = coverage_table(&cov);
-        assert!(table.contains("| 8 technological | 1 of 1 | 0 of 1 |"), "{table}");
+        assert!(
+            table.contains("| 8 technological | 1 of 1 | 0 of 1 |"),
+            "{table}"
+        );
     }
 }
