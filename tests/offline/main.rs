@@ -6,4 +6,5 @@ mod demo;
 mod engine;
 mod html;
 mod inventory;
+mod mappings;
 mod soa;
