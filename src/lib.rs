@@ -8,6 +8,9 @@
 
 pub mod collect;
 pub mod config;
+pub mod diff;
+pub mod gate;
+pub mod merge;
 pub mod demo;
 pub mod engine;
 pub mod inventory;

@@ -2,22 +2,36 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
+mod baseline;
 mod checks;
+mod collect;
+mod collectors;
 mod controls;
+mod formats;
+mod output;
+mod progress;
+mod results;
+mod save;
 mod scan;
+mod setup;
+mod suppressions;
 
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "azure")]
 pub mod azure;
 
-/// Exit codes; the README's table is generated from the same numbers.
+/// Exit codes; the README's table lists the same numbers and a test keeps them honest.
 pub mod exit {
+    /// No unaccepted failing finding at or above `--fail-on`, no failing gated control, complete data.
     pub const OK: i32 = 0;
+    /// Failing findings at or above `--fail-on` (or a gated control fails).
     pub const FINDINGS: i32 = 1;
+    /// Usage, configuration or input error.
     pub const USAGE: i32 = 2;
+    /// The scan is incomplete (collection errors) and nothing else failed it.
     pub const INCOMPLETE: i32 = 3;
 }
 
@@ -29,20 +43,59 @@ pub mod exit {
     propagate_version = true
 )]
 pub struct Cli {
+    /// Log format on stderr: text or json (for CI log processors).
+    #[arg(long, value_enum, default_value = "text", global = true, env = "ANNEXA_LOG_FORMAT")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Collect (or read saved inventories), evaluate the checks, assess controls, report.
+    /// Collect (or read saved inventories, or the demo estate), evaluate, assess controls, report.
     Scan(scan::ScanArgs),
+    /// Collect an inventory and save it, for `annexa scan --inventory` later.
+    Collect(collect::CollectArgs),
+    /// Render reports again from a saved results.json.
+    Report(results::ReportArgs),
+    /// Compare two scans: new, fixed and unchanged findings, control changes.
+    Diff(results::DiffArgs),
+    /// Merge sharded scans (results.json files) into one result.
+    Merge(results::MergeArgs),
     /// List, show and test checks.
     #[command(subcommand)]
     Checks(checks::ChecksCommand),
     /// List the framework's controls and the checks mapped to them.
     #[command(subcommand)]
     Controls(controls::ControlsCommand),
+    /// Accepted risks: list those in force, expired or stale.
+    #[command(subcommand)]
+    Suppressions(SuppressionsCommand),
+    /// Write a commented starter annexa.toml.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "annexa.toml")]
+        path: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressionsCommand {
+    /// List the accepted-risk entries and their state.
+    List(suppressions::ListArgs),
 }
 
 /// Output formats, chosen with `--format a,b`.
@@ -60,15 +113,13 @@ pub enum Format {
     Soa,
 }
 
-/// Options shared by every command that loads checks.
-#[derive(Debug, Clone, Args, Default)]
-pub struct CheckArgs {
-    /// A directory of your own check files, loaded beside the built-in ones (repeatable).
-    #[arg(long = "checks", value_name = "DIR", global = true)]
-    pub check_dirs: Vec<PathBuf>,
-    /// Configuration file (default: ./annexa.toml when present).
-    #[arg(long, value_name = "FILE", global = true, env = "ANNEXA_CONFIG")]
-    pub config: Option<PathBuf>,
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ANNEXA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 pub fn main() -> i32 {
@@ -84,10 +135,25 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    init_logs(cli.log_format);
     let outcome = match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Collect(args) => collect::run(args),
+        Command::Report(args) => results::report(args),
+        Command::Diff(args) => results::diff(args),
+        Command::Merge(args) => results::merge(args),
         Command::Checks(cmd) => checks::run(cmd),
         Command::Controls(cmd) => controls::run(cmd),
+        Command::Suppressions(SuppressionsCommand::List(args)) => suppressions::list(args),
+        Command::Init { path, force } => init(&path, force),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "annexa", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|_| exit::OK)
+            .map_err(Into::into),
     };
     match outcome {
         Ok(code) => code,
@@ -96,4 +162,13 @@ pub fn main() -> i32 {
             exit::USAGE
         }
     }
+}
+
+fn init(path: &std::path::Path, force: bool) -> anyhow::Result<i32> {
+    if path.exists() && !force {
+        anyhow::bail!("{} exists; pass --force to replace it", path.display());
+    }
+    std::fs::write(path, annexa::config::STARTER)?;
+    eprintln!("wrote {}", path.display());
+    Ok(exit::OK)
 }

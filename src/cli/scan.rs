@@ -1,8 +1,80 @@
-use clap::Args;
+//! `annexa scan`: collect (or read inventories / the demo estate), evaluate, assess, report, gate.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+
+use annexa::model::ScanResult;
+use annexa::scan;
+
+use super::output::{OutputArgs, Outputs};
+use super::setup::{EvalArgs, Prepared};
+use super::{exit, progress};
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {}
+pub struct ScanArgs {
+    #[command(subcommand)]
+    pub target: Option<Target>,
 
-pub fn run(_args: ScanArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("scan is not wired yet")
+    /// Scan the demo estate embedded in the binary (one AWS account, one Azure subscription).
+    #[arg(long, conflicts_with = "inventory")]
+    pub demo: bool,
+
+    /// Evaluate saved inventories (JSON Lines, `.jsonl.zst` too); several merge into one scan.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub eval: EvalArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Target {
+    /// Collect from AWS (AWS Config, IAM) and evaluate as pages arrive.
+    #[cfg(feature = "aws")]
+    Aws(super::aws::AwsArgs),
+    /// Collect from Azure (Resource Graph, Resource Manager) and evaluate as pages arrive.
+    #[cfg(feature = "azure")]
+    Azure(super::azure::AzureArgs),
+}
+
+pub fn run(args: ScanArgs) -> Result<i32> {
+    let prepared = Prepared::new(&args.eval)?;
+    let outputs = Outputs::resolve(&args.output, &prepared.config)?;
+    let ctx = prepared.context();
+    let mut save = outputs.open_save_inventory(&prepared)?;
+    let mut on_progress = progress::Progress::new(outputs.quiet);
+
+    let result: ScanResult = match (&args.target, args.demo, args.inventory.is_empty()) {
+        (None, true, _) => {
+            let reader = annexa::demo::reader().context("reading the embedded demo estate")?;
+            let events = scan::inventory_events(vec![reader]);
+            scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
+        }
+        (None, false, false) => {
+            let mut readers = Vec::new();
+            for path in &args.inventory {
+                readers.push(annexa::inventory::open(path)?);
+            }
+            let events = scan::inventory_events(readers);
+            scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
+        }
+        (None, false, true) => bail!(
+            "nothing to scan: name a cloud (`annexa scan aws`, `annexa scan azure`), saved inventories (`--inventory FILE`) or the demo estate (`--demo`)"
+        ),
+        (Some(target), _, _) => {
+            let types = prepared.type_filter();
+            let events = super::collectors::spawn(target, types)?;
+            scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
+        }
+    };
+    on_progress.finish();
+    if let Some(s) = save.take() {
+        s.finish(&result)?;
+    }
+    outputs.emit(&result, &prepared)
 }

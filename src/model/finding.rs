@@ -143,6 +143,10 @@ impl Finding {
         self.status == FindingStatus::Fail && self.accepted.is_none()
     }
 
+    pub fn account_key(&self) -> String {
+        super::account_key(self.provider, &self.account)
+    }
+
     /// The identity of a finding across scans: check and canonical resource id.
     pub fn key(&self) -> (String, String) {
         (

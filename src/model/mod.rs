@@ -5,10 +5,12 @@ mod finding;
 mod resource;
 mod result;
 
-pub use finding::{AcceptedRisk, Evidence, Finding, FindingStatus, Severity};
-pub use resource::{CollectionError, ErrorKind, Provider, Resource, Source};
+pub use finding::{
+    canonical_resource_id, AcceptedRisk, Evidence, Finding, FindingStatus, Severity,
+};
+pub use resource::{account_key, CollectionError, ErrorKind, Provider, Resource, Source};
 pub use result::{
-    Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus, Remediation,
-    ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,
+    AccountScope, Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus,
+    Remediation, ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,
     RESULTS_FORMAT, RESULTS_VERSION,
 };

@@ -73,6 +73,15 @@ pub struct Resource {
     pub config: serde_json::Value,
 }
 
+/// The key of an account in per-account maps: `aws/123456789012`, `azure/<subscription>`.
+/// Azure subscription ids are case-insensitive, so they are lower-cased.
+pub fn account_key(provider: Provider, account: &str) -> String {
+    match provider {
+        Provider::Aws => format!("aws/{account}"),
+        Provider::Azure => format!("azure/{}", account.to_ascii_lowercase()),
+    }
+}
+
 /// What one collection covered: a provider account with its regions and the principal used.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

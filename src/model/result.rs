@@ -43,6 +43,26 @@ pub struct Scope {
     /// Resources whose type no selected check reads, by type: counted, not an error.
     #[serde(default)]
     pub unchecked_types: BTreeMap<String, u64>,
+    /// The same facts per account (`aws/123456789012`, `azure/<subscription>`), so that sharded
+    /// scans merge without double counting: `annexa merge` keeps the newest scan of each account.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountScope>,
+}
+
+/// What one scan saw of one account.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountScope {
+    /// When the scan that produced this account's data finished (RFC 3339).
+    pub finished_at: String,
+    /// Digest of the inventory that scan evaluated.
+    pub inventory_digest: String,
+    pub resource_count: u64,
+    #[serde(default)]
+    pub unchecked_types: BTreeMap<String, u64>,
+    /// Per-check counts for this account.
+    #[serde(default)]
+    pub stats: BTreeMap<String, CheckStats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -272,10 +292,10 @@ pub struct ScanResult {
     pub scope: Scope,
     /// The checks that were evaluated, sorted by id.
     pub checks: Vec<CheckInfo>,
-    /// Per-check counts, keyed by check id.
+    /// Per-check counts over the whole scan, keyed by check id (the sum over `scope.accounts`).
     pub stats: BTreeMap<String, CheckStats>,
-    /// Failing, erroring and passing findings, sorted by check id then resource id.
-    /// Not-applicable verdicts are only counted in `stats`.
+    /// Failing and erroring findings (and passing ones with `--include-passing`), sorted by
+    /// check id then resource id. Passing and not-applicable verdicts are always counted in `stats`.
     pub findings: Vec<Finding>,
     /// One result per control of the framework, in the framework's order.
     pub controls: Vec<ControlResult>,

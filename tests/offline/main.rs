@@ -1,4 +1,9 @@
-//! Tests that need no emulator or browser: one binary (see HELPER-BRIEF).
+//! Tests that need no emulator or browser: one binary for all of them (one module per part).
 
 mod checks_meta;
+mod cli;
+mod demo;
 mod engine;
+mod html;
+mod inventory;
+mod soa;

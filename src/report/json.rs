@@ -1,0 +1,101 @@
+//! results.json: the whole `ScanResult`, versioned (`format`, `version`), with a JSON Schema in
+//! `schemas/results.v1.schema.json` generated from the model.
+
+use super::{OutputFile, ReportError, Reporter};
+use crate::model::{ScanResult, RESULTS_FORMAT, RESULTS_VERSION};
+
+pub const FILE_NAME: &str = "results.json";
+
+pub struct JsonReporter;
+
+impl Reporter for JsonReporter {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
+        let mut bytes = serde_json::to_vec_pretty(result).map_err(|e| ReportError {
+            format: "json",
+            message: e.to_string(),
+        })?;
+        bytes.push(b'\n');
+        Ok(vec![OutputFile {
+            name: FILE_NAME.into(),
+            bytes,
+            note: None,
+        }])
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{origin}: not an annexa results file ({reason}); pass the results.json a scan wrote")]
+    NotResults { origin: String, reason: String },
+    #[error("{origin}: results format version {found} is not supported by this annexa (reads version {RESULTS_VERSION}); re-run the scan or use a matching annexa release")]
+    Version { origin: String, found: u64 },
+    #[error("{origin}:{line}:{column}: {reason}")]
+    Invalid {
+        origin: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+}
+
+/// Parse a results.json written by `JsonReporter`, checking its format and version first so that
+/// another version gets a clear message instead of a field error.
+pub fn parse(text: &str, origin: &str) -> Result<ScanResult, ResultsError> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        format: Option<String>,
+        version: Option<serde_json::Value>,
+    }
+    let probe: Probe = serde_json::from_str(text).map_err(|e| ResultsError::Invalid {
+        origin: origin.into(),
+        line: e.line(),
+        column: e.column(),
+        reason: e.to_string(),
+    })?;
+    match probe.format.as_deref() {
+        Some(RESULTS_FORMAT) => {}
+        Some(other) => {
+            return Err(ResultsError::NotResults {
+                origin: origin.into(),
+                reason: format!("format is '{other}'"),
+            })
+        }
+        None => {
+            return Err(ResultsError::NotResults {
+                origin: origin.into(),
+                reason: "no 'format' field".into(),
+            })
+        }
+    }
+    match probe.version.as_ref().and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(RESULTS_VERSION) => {}
+        Some(v) => {
+            return Err(ResultsError::Version {
+                origin: origin.into(),
+                found: v,
+            })
+        }
+        None => {
+            return Err(ResultsError::NotResults {
+                origin: origin.into(),
+                reason: "no numeric 'version'".into(),
+            })
+        }
+    }
+    serde_json::from_str(text).map_err(|e| ResultsError::Invalid {
+        origin: origin.into(),
+        line: e.line(),
+        column: e.column(),
+        reason: e.to_string(),
+    })
+}
+
+/// The JSON Schema of results.json, generated from the model types.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ScanResult);
+    serde_json::to_value(schema).expect("a schema serialises")
+}
