@@ -42,7 +42,8 @@ if [ "$MODE" = scan ]; then
   fi
 fi
 
-# measure FILE RESOURCES -> "wall_s rss_kb"
+# measure FILE -> "wall_s cpu_s rss_kb" (cpu = user + system: on a shared machine wall time
+# also counts the waits for a core)
 measure() {
   local file=$1 out="$BENCH/time.out"
   local cmd
@@ -60,24 +61,25 @@ measure() {
     tail -5 "$out" >&2
     exit 1
   fi
-  local wall rss
+  local wall cpu rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out" |
     awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$out")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out")
-  echo "$wall $rss"
+  echo "$wall $cpu $rss"
 }
 
 echo
 echo "mode: $MODE ($( [ "$MODE" = scan ] && echo 'annexa scan --inventory FILE' || echo 'examples/read_inventory FILE' ))"
-printf '%-36s %10s %8s %12s %12s\n' file resources wall_s resources/s peak_rss_MB
+printf '%-36s %10s %8s %8s %12s %12s\n' file resources wall_s cpu_s resources/s peak_rss_MB
 declare -A RSS
 for ext in jsonl jsonl.zst; do
   for n in 10000 100000; do
     f="$BENCH/synthetic-$((n / 1000))k-seed$SEED.$ext"
-    read -r wall rss < <(measure "$f")
+    read -r wall cpu rss < <(measure "$f")
     RSS[$n.$ext]=$rss
-    awk -v f="$(basename "$f")" -v n="$n" -v w="$wall" -v r="$rss" \
-      'BEGIN { printf "%-36s %10d %8.2f %12.0f %12.1f\n", f, n, w, (w > 0 ? n / w : 0), r / 1024 }'
+    awk -v f="$(basename "$f")" -v n="$n" -v w="$wall" -v c="$cpu" -v r="$rss" \
+      'BEGIN { printf "%-36s %10d %8.2f %8.2f %12.0f %12.1f\n", f, n, w, c, (w > 0 ? n / w : 0), r / 1024 }'
   done
 done
 for ext in jsonl jsonl.zst; do

@@ -434,3 +434,13 @@ fn raw_lines_parse_like_the_iterator() {
     }
     assert_eq!(via_hashes.finish(), via_add.finish());
 }
+
+#[test]
+fn writer_errors_name_the_output_path() {
+    let err = Writer::create(Path::new("/nonexistent/dir/inv.jsonl"), &header()).unwrap_err();
+    assert!(matches!(err, InventoryError::Io { .. }));
+    assert!(
+        err.to_string().starts_with("/nonexistent/dir/inv.jsonl: "),
+        "{err}"
+    );
+}
