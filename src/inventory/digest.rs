@@ -17,6 +17,8 @@ use crate::model::Resource;
 #[derive(Debug, Default, Clone)]
 pub struct Digest {
     hashes: Vec<[u8; 32]>,
+    /// Canonical JSON of the resource being hashed, reused between resources.
+    buf: Vec<u8>,
 }
 
 impl Digest {
@@ -25,7 +27,13 @@ impl Digest {
     }
 
     pub fn add(&mut self, r: &Resource) {
-        self.hashes.push(resource_sha256(r));
+        let hash = hash_into(&mut self.buf, r);
+        self.hashes.push(hash);
+    }
+
+    /// Adds a resource hashed elsewhere with [`resource_sha256`] (e.g. on a rayon worker).
+    pub fn add_hash(&mut self, hash: [u8; 32]) {
+        self.hashes.push(hash);
     }
 
     /// Number of resources added.
@@ -52,28 +60,22 @@ impl Digest {
     }
 }
 
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// sha256 of one resource's canonical JSON (keys of `Resource` itself in sorted order too).
 pub fn resource_sha256(r: &Resource) -> [u8; 32] {
-    let mut w = HashWriter(Sha256::new());
-    // Writing into a hasher cannot fail; serde_json only fails on non-string map keys, which
-    // `Value` cannot hold.
-    let _ = write_resource(&mut w, r);
-    w.0.finalize().into()
+    hash_into(&mut Vec::new(), r)
 }
 
-fn write_resource(w: &mut HashWriter, r: &Resource) -> io::Result<()> {
+fn hash_into(buf: &mut Vec<u8>, r: &Resource) -> [u8; 32] {
+    buf.clear();
+    // Writing into a Vec cannot fail; serde_json only fails on non-string map keys, which
+    // `Value` cannot hold. One hash call over the whole buffer beats many small updates.
+    let _ = write_resource(buf, r);
+    Sha256::digest(&buf[..]).into()
+}
+
+type W = Vec<u8>;
+
+fn write_resource(w: &mut W, r: &Resource) -> io::Result<()> {
     // Field names in byte order, as `write_canonical` orders object keys.
     w.write_all(b"{\"account\":")?;
     write_str(w, &r.account)?;
@@ -102,11 +104,11 @@ fn write_resource(w: &mut HashWriter, r: &Resource) -> io::Result<()> {
     w.write_all(b"}}")
 }
 
-fn write_str(w: &mut HashWriter, s: &str) -> io::Result<()> {
+fn write_str(w: &mut W, s: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
 }
 
-fn write_canonical(w: &mut HashWriter, v: &Value) -> io::Result<()> {
+fn write_canonical(w: &mut W, v: &Value) -> io::Result<()> {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{CollectionError, Source};
 
 pub use digest::{resource_sha256, Digest};
-pub use read::{from_bytes, from_reader, open, Reader};
+pub use read::{from_bytes, from_reader, open, RawLine, Reader};
 pub use write::Writer;
 
 /// `format` of the header line.

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, ErrorKind, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{is_zstd, Header, InventoryError, FORMAT, VERSION};
 use crate::model::Resource;
@@ -13,7 +14,7 @@ const BUF_SIZE: usize = 64 * 1024;
 /// An open inventory: the header is read and checked, resources come from the iterator.
 /// After the first error the iterator ends (`None`), so nothing is skipped silently.
 pub struct Reader {
-    origin: String,
+    origin: Arc<str>,
     input: Box<dyn BufRead + Send>,
     header: Header,
     line: String,
@@ -86,7 +87,7 @@ pub fn from_reader(
 impl Reader {
     fn new(origin: String, input: Box<dyn BufRead + Send>) -> Result<Reader, InventoryError> {
         let mut reader = Reader {
-            origin,
+            origin: origin.into(),
             input,
             header: Header::new("", Vec::new()),
             line: String::new(),
@@ -127,7 +128,7 @@ impl Reader {
             }
             Err(e) => {
                 let line = self.line_no + 1;
-                let path = self.origin.clone();
+                let path = self.origin.to_string();
                 Err(match e.kind() {
                     // read_line's verdict on bytes that are not UTF-8.
                     ErrorKind::InvalidData => InventoryError::Line {
@@ -146,7 +147,7 @@ impl Reader {
 
     fn bad_header(&self, reason: impl Into<String>) -> InventoryError {
         InventoryError::BadHeader {
-            path: self.origin.clone(),
+            path: self.origin.to_string(),
             reason: reason.into(),
         }
     }
@@ -165,7 +166,7 @@ impl Reader {
             Some(v) if v == u64::from(VERSION) => {}
             Some(v) if v > u64::from(VERSION) => {
                 return Err(InventoryError::UnsupportedVersion {
-                    path: self.origin.clone(),
+                    path: self.origin.to_string(),
                     found: v,
                 })
             }
@@ -173,20 +174,11 @@ impl Reader {
         }
         serde_json::from_value(value).map_err(|e| self.bad_header(format!("header: {e}")))
     }
-
-    fn parse_resource(&self) -> Result<Resource, InventoryError> {
-        serde_json::from_str(&self.line).map_err(|e| InventoryError::Line {
-            path: self.origin.clone(),
-            line: self.line_no,
-            reason: format!("not a valid resource: {}", strip_position(&e)),
-        })
-    }
 }
 
-impl Iterator for Reader {
-    type Item = Result<Resource, InventoryError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Reader {
+    /// Moves to the next resource line, leaving it in `self.line`; `None` at the end.
+    fn advance(&mut self) -> Option<Result<(), InventoryError>> {
         if self.done {
             return None;
         }
@@ -209,15 +201,64 @@ impl Iterator for Reader {
             if let Some(blank) = self.blank_at {
                 self.done = true;
                 return Some(Err(InventoryError::Line {
-                    path: self.origin.clone(),
+                    path: self.origin.to_string(),
                     line: blank,
                     reason: "blank line between resources (only the end of the file may be blank)"
                         .into(),
                 }));
             }
-            let parsed = self.parse_resource();
-            self.done = parsed.is_err();
-            return Some(parsed);
+            return Some(Ok(()));
+        }
+    }
+
+    /// The next resource line, read and checked like the iterator does but not parsed, so that
+    /// a caller can parse batches of lines on several threads ([`RawLine::parse`]). Report the
+    /// error of the lowest line number of a batch to keep "first error wins".
+    pub fn next_raw(&mut self) -> Option<Result<RawLine, InventoryError>> {
+        self.advance().map(|step| {
+            step.map(|()| RawLine {
+                origin: self.origin.clone(),
+                line: self.line_no,
+                text: self.line.clone(),
+            })
+        })
+    }
+}
+
+/// One resource line and where it came from.
+#[derive(Debug, Clone)]
+pub struct RawLine {
+    origin: Arc<str>,
+    /// 1-based line number in the file (the header is line 1).
+    pub line: u64,
+    pub text: String,
+}
+
+impl RawLine {
+    pub fn parse(&self) -> Result<Resource, InventoryError> {
+        parse_resource(&self.origin, self.line, &self.text)
+    }
+}
+
+fn parse_resource(origin: &str, line: u64, text: &str) -> Result<Resource, InventoryError> {
+    serde_json::from_str(text).map_err(|e| InventoryError::Line {
+        path: origin.to_string(),
+        line,
+        reason: format!("not a valid resource: {}", strip_position(&e)),
+    })
+}
+
+impl Iterator for Reader {
+    type Item = Result<Resource, InventoryError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.advance()? {
+            Ok(()) => {
+                let parsed = parse_resource(&self.origin, self.line_no, &self.line);
+                self.done = parsed.is_err();
+                Some(parsed)
+            }
+            Err(e) => Some(Err(e)),
         }
     }
 }

@@ -58,7 +58,8 @@ impl Writer {
     pub fn create(path: &Path, header: &Header) -> Result<Writer, InventoryError> {
         let spool_path = hidden_sibling(path, "spool");
         let io_err = |source| InventoryError::Io {
-            path: spool_path.display().to_string(),
+            // The user named `path`; the spool beside it is our business.
+            path: path.display().to_string(),
             source,
         };
         let file = BufWriter::new(File::create(&spool_path).map_err(io_err)?);

@@ -389,3 +389,58 @@ fn reading_streams_with_bounded_read_ahead() {
         "read {max_ahead} bytes ahead of the resource being parsed"
     );
 }
+
+#[test]
+fn raw_lines_parse_like_the_iterator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = lines_of(5).lines().map(String::from).collect();
+    lines[4] = lines[4].replacen(r#""region":"eu-west-1""#, r#""region":7"#, 1); // line 5
+    let path = write_text(dir.path(), "raw.jsonl", &(lines.join("\n") + "\n"));
+    let mut reader = inventory::open(&path).unwrap();
+    let mut raw = Vec::new();
+    while let Some(line) = reader.next_raw() {
+        raw.push(line.unwrap());
+    }
+    assert_eq!(
+        raw.iter().map(|l| l.line).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5, 6]
+    );
+    // Parsed out of order (as on several threads), results keep their line numbers.
+    let parsed: Vec<_> = raw.iter().rev().map(|l| (l.line, l.parse())).collect();
+    let errors: Vec<_> = parsed
+        .iter()
+        .filter_map(|(n, p)| p.as_ref().err().map(|e| (*n, e.to_string())))
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, 5);
+    assert!(
+        errors[0].1.starts_with(&format!(
+            "{}:5: not a valid resource: invalid type",
+            path.display()
+        )),
+        "{}",
+        errors[0].1
+    );
+    let (ok, err) = first_error(&path);
+    assert_eq!(ok, 3);
+    assert_eq!(err.to_string(), errors[0].1);
+
+    let mut via_hashes = Digest::new();
+    let mut via_add = Digest::new();
+    for (_, p) in parsed.iter().filter(|(_, p)| p.is_ok()) {
+        let r = p.as_ref().unwrap();
+        via_hashes.add_hash(inventory::resource_sha256(r));
+        via_add.add(r);
+    }
+    assert_eq!(via_hashes.finish(), via_add.finish());
+}
+
+#[test]
+fn writer_errors_name_the_output_path() {
+    let err = Writer::create(Path::new("/nonexistent/dir/inv.jsonl"), &header()).unwrap_err();
+    assert!(matches!(err, InventoryError::Io { .. }));
+    assert!(
+        err.to_string().starts_with("/nonexistent/dir/inv.jsonl: "),
+        "{err}"
+    );
+}
