@@ -1,1 +1,3 @@
 //! Reporters: pure functions of a `ScanResult`, one module per format.
+pub mod baseline;
+pub mod sarif;

@@ -1,0 +1,3 @@
+//! Tests that need no emulator, one binary for all of them (one module per part).
+
+mod sarif;
