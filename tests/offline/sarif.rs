@@ -1097,6 +1097,12 @@ fn sixty_thousand_failures_are_split_into_files_within_github_limits() {
             2,
             "every part declares every rule"
         );
+        println!(
+            "{}: {} results, {} bytes, {gz} bytes gzipped",
+            f.name,
+            f.results,
+            f.bytes.len()
+        );
         categories.insert(cat);
     }
     assert_eq!(categories.len(), files.len(), "distinct categories");

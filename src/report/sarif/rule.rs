@@ -65,6 +65,14 @@ fn non_empty<'a>(s: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
+/// How the rule help names the framework's controls.
+fn controls_heading(framework: &str) -> String {
+    match framework {
+        "iso27001-2022" => "ISO/IEC 27001:2022 Annex A controls".to_owned(),
+        other => format!("{other} controls"),
+    }
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -90,7 +98,7 @@ fn help_text(
         t.push_str(cli);
     }
     if !check.controls.is_empty() {
-        t.push_str(&format!("\n\n{framework} Annex A controls:"));
+        t.push_str(&format!("\n\n{}:", controls_heading(framework)));
         for c in &check.controls {
             match titles.get(c.as_str()) {
                 Some(ctl) => t.push_str(&format!("\n- {c} {}", ctl.title)),
@@ -130,7 +138,10 @@ fn help_markdown(
         m.push_str("\n```");
     }
     if !check.controls.is_empty() {
-        m.push_str(&format!("\n\n## {framework} Annex A controls\n\n| Control | Title | Theme |\n| --- | --- | --- |"));
+        m.push_str(&format!(
+            "\n\n## {}\n\n| Control | Title | Theme |\n| --- | --- | --- |",
+            controls_heading(framework)
+        ));
         for c in &check.controls {
             let (title, theme) = titles
                 .get(c.as_str())
@@ -222,6 +233,51 @@ pub fn rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check_with_controls(n: usize) -> CheckInfo {
+        CheckInfo {
+            id: "aws.s3.x".into(),
+            provider: crate::model::Provider::Aws,
+            service: "S3".into(),
+            title: "t".into(),
+            severity: Severity::Info,
+            resource_types: vec![],
+            description: String::new(),
+            risk: String::new(),
+            remediation: Default::default(),
+            controls: (0..n).map(|i| format!("A.5.{i}")).collect(),
+            params: Default::default(),
+        }
+    }
+
+    #[test]
+    fn at_most_twenty_tags_but_every_control_as_a_property() {
+        let c = check_with_controls(30);
+        let t = tags(&c, "iso27001-2022");
+        assert_eq!(t.len(), MAX_TAGS);
+        assert_eq!(&t[..4], &["security", "aws", "s3", "iso27001-2022/A.5.0"]);
+        let r = rule(&c, "iso27001-2022", &BTreeMap::new());
+        let props = r.properties.unwrap();
+        assert_eq!(
+            props.additional_properties["controls"]
+                .as_array()
+                .unwrap()
+                .len(),
+            30
+        );
+        // Info: no security-severity (GitHub wants it omitted), level note.
+        assert!(!props
+            .additional_properties
+            .contains_key("security-severity"));
+        // Empty description and risk still give non-empty texts.
+        assert_eq!(r.full_description.unwrap().text, "t");
+        assert!(r.help.unwrap().text.contains("Risk: not stated"));
+    }
+
+    #[test]
+    fn table_cells_escape_pipes() {
+        assert_eq!(md_cell("a | b\nc"), "a \\| b c");
+    }
 
     #[test]
     fn names_are_pascal_case() {
