@@ -202,6 +202,29 @@ impl Baseline {
         Baseline::from_value(&value, path)
     }
 
+    /// Several files as one baseline, e.g. the parts of a split SARIF output. The kind is the
+    /// first file's.
+    pub fn load_all(paths: &[PathBuf]) -> Result<Option<Baseline>, BaselineError> {
+        let mut merged: Option<Baseline> = None;
+        for p in paths {
+            let next = Baseline::load(p)?;
+            merged = Some(match merged {
+                None => next,
+                Some(mut b) => {
+                    let into = match &mut b {
+                        Baseline::Results(s) | Baseline::Sarif(s) => s,
+                    };
+                    let from = next.set();
+                    into.entries
+                        .extend(from.entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    into.accounts.extend(from.accounts.iter().cloned());
+                    b
+                }
+            });
+        }
+        Ok(merged)
+    }
+
     /// Detects the kind of an already parsed file; `path` is only used in errors.
     pub fn from_value(value: &Value, path: &Path) -> Result<Baseline, BaselineError> {
         if value.get("format").is_some() {
