@@ -658,6 +658,16 @@ fn fingerprints_depend_on_rule_and_resource_only() {
         }
     }
     let (_, zv) = one(render(&cased, &opts).unwrap());
+    // The same finding twice (merged scans, or one id in two casings): one result.
+    let mut twice = cased.clone();
+    twice.findings.extend(
+        a.findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Fail)
+            .cloned(),
+    );
+    let (tf, _) = one(render(&twice, &opts).unwrap());
+    assert_eq!(tf.results, 3);
     let az = |m: &BTreeMap<String, (String, String)>| {
         m.iter()
             .find(|(k, _)| k.starts_with(TLS))

@@ -427,6 +427,9 @@ fn prepare<'a>(result: &'a ScanResult, opts: &'a SarifOptions) -> Prepared<'a> {
     items.sort_by(|a, b| {
         (a.rule_id, a.digest, a.resource_id).cmp(&(b.rule_id, b.digest, b.resource_id))
     });
+    // One result per identity: merged scans may carry the same finding twice, and two results
+    // with one fingerprint would be one alert that flips between their messages.
+    items.dedup_by(|b, a| a.rule_id == b.rule_id && a.digest == b.digest);
     Prepared {
         rules,
         rule_index,
