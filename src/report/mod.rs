@@ -1,9 +1,11 @@
 //! Reporters: pure functions of a `ScanResult`, one module per format. Each format implements
 //! `Reporter`; the CLI picks them by `--format` and writes the files they return.
 
+pub mod baseline;
 pub mod console;
 pub mod html;
 pub mod json;
+pub mod sarif;
 pub mod soa;
 
 use crate::model::ScanResult;

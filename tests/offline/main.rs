@@ -7,4 +7,5 @@ mod engine;
 mod html;
 mod inventory;
 mod mappings;
+mod sarif;
 mod soa;
