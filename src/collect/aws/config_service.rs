@@ -98,10 +98,26 @@ pub async fn recorder_status(
         client.describe_delivery_channels(),
         "config:DescribeDeliveryChannels"
     );
-    let channel_statuses = call!(
-        client.describe_delivery_channel_status(),
-        "config:DescribeDeliveryChannelStatus"
-    );
+    // Delivery status only adds detail to the status resource: a failure here does not stop
+    // the region's collection, it is a gap in that resource alone.
+    let channel_statuses = if channels.delivery_channels().is_empty() {
+        None
+    } else {
+        let res = {
+            let _p = ctx.permit().await;
+            client.describe_delivery_channel_status().send().await
+        };
+        match res {
+            Ok(o) => Some(o),
+            Err(e) => {
+                let (kind, msg) = classify(&e);
+                let mut err = site("config:DescribeDeliveryChannelStatus").error(kind, msg);
+                err.resource_type = Some(RECORDER_STATUS.to_string());
+                ctx.error(err).await;
+                None
+            }
+        }
+    };
 
     let recorders_json: Vec<Value> = recorders
         .configuration_recorders()
@@ -121,10 +137,11 @@ pub async fn recorder_status(
         .delivery_channels()
         .iter()
         .map(|c| {
-            let status = channel_statuses
-                .delivery_channels_status()
-                .iter()
-                .find(|s| s.name() == c.name());
+            let status = channel_statuses.as_ref().and_then(|cs| {
+                cs.delivery_channels_status()
+                    .iter()
+                    .find(|s| s.name() == c.name())
+            });
             json!({
                 "name": c.name(),
                 "s3BucketName": c.s3_bucket_name(),

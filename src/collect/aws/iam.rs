@@ -242,7 +242,10 @@ async fn emit(ctx: &Ctx, account: &str, t: &str, arn: Option<&str>, name: Option
         .await;
         return;
     };
-    let name = name.unwrap_or(arn).to_string();
+    // Fall back to the ARN's last path segment (some emulators leave names out).
+    let name = name
+        .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn))
+        .to_string();
     ctx.resource(global_resource(account, t, arn.to_string(), name, c))
         .await;
 }
