@@ -229,24 +229,272 @@ fn assert_in_policy(actions: &[String]) {
 async fn moto_account_is_collected_with_planted_failures() {
     let moto = MotoServer::start();
     let planted = moto.seed();
-    assert!(planted["console_user_without_mfa"].is_string());
+    assert_eq!(planted["console_user_without_mfa"], "bob");
     moto.reset_actions();
     let opts = emulator_options(&moto.endpoint, &["us-east-1", "eu-west-1"]);
     let c = run(&opts, &None).await;
-    eprintln!("types: {:?}", c.types());
-    eprintln!("errors: {:#?}", c.errors);
-    for r in &c.resources {
-        eprintln!(
-            "{} {} {} {}",
-            r.resource_type,
-            r.region,
-            r.id,
-            serde_json::to_string(&r.config)
-                .unwrap()
-                .chars()
-                .take(600)
-                .collect::<String>()
-        );
-    }
-    eprintln!("actions: {:?}", moto.actions());
+
+    // One source, announced before any resource.
+    assert_eq!(c.sources.len(), 1);
+    assert_eq!(c.sources[0].account, "123456789012");
+    assert_eq!(c.sources[0].regions, vec!["us-east-1", "eu-west-1"]);
+    assert!(c.sources[0]
+        .principal
+        .as_deref()
+        .is_some_and(|p| p.starts_with("arn:aws:")));
+    assert_eq!(c.order.first().map(|o| o.0), Some('s'));
+    assert!(c.progress > 0);
+
+    let expected: BTreeMap<String, usize> = [
+        ("AWS::Config::RecorderStatus", 2),
+        ("AWS::IAM::AccountPasswordPolicy", 1),
+        ("AWS::IAM::AccountSummary", 1),
+        ("AWS::IAM::CredentialReport", 4),
+        ("AWS::IAM::Group", 1),
+        ("AWS::IAM::Policy", 2),
+        ("AWS::IAM::Role", 2),
+        ("AWS::IAM::User", 4),
+        ("AWS::S3::AccountPublicAccessBlock", 1),
+        ("AWS::S3::Bucket", 3),
+        ("AWS::SNS::Topic", 2),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(c.types(), expected);
+
+    // The only gap: Config is not set up in eu-west-1, for every type of that region.
+    assert_eq!(c.errors.len(), 1, "{:#?}", c.errors);
+    let gap = &c.errors[0];
+    assert_eq!(
+        (gap.account.as_str(), gap.region.as_deref(), gap.kind),
+        ("123456789012", Some("eu-west-1"), ErrorKind::Unavailable)
+    );
+    assert_eq!(gap.resource_type, None);
+    assert!(gap.message.contains("not set up"), "{}", gap.message);
+    let eu = c.named("AWS::Config::RecorderStatus", "config-recorder-eu-west-1");
+    assert_eq!(
+        eu.config["configuration"]["recorders"],
+        serde_json::json!([])
+    );
+    let us = c.named("AWS::Config::RecorderStatus", "config-recorder-us-east-1");
+    assert_eq!(
+        us.id,
+        "arn:aws:config:us-east-1:123456789012:recorder-status"
+    );
+    assert_eq!(
+        us.config["configuration"]["recorders"][0]["recording"],
+        true
+    );
+    assert_eq!(
+        us.config["configuration"]["deliveryChannels"][0]["s3BucketName"],
+        "annexa-config-logs"
+    );
+    assert_eq!(
+        us.config["configuration"]["deliveryChannels"][0]["lastStatus"],
+        "SUCCESS"
+    );
+
+    // Weak password policy.
+    let pp = &c.of_type("AWS::IAM::AccountPasswordPolicy")[0];
+    assert_eq!(pp.id, "arn:aws:iam::123456789012:account-password-policy");
+    assert_eq!(pp.region, "global");
+    let ppc = &pp.config["configuration"];
+    assert_eq!(
+        (ppc["present"].clone(), ppc["minimumPasswordLength"].clone()),
+        (Value::Bool(true), Value::from(6))
+    );
+    assert_eq!(ppc["requireSymbols"], false);
+    assert_eq!(ppc["passwordReusePrevention"], Value::Null);
+
+    // Console password without MFA (bob) beside a compliant user (alice).
+    let bob = &c.named("AWS::IAM::CredentialReport", "bob").config["configuration"];
+    assert_eq!(
+        (bob["password_enabled"].clone(), bob["mfa_active"].clone()),
+        (Value::Bool(true), Value::Bool(false))
+    );
+    assert_eq!(bob["access_key_1_active"], true);
+    assert_eq!(bob["password_last_used"], Value::Null);
+    let alice = &c.named("AWS::IAM::CredentialReport", "alice").config["configuration"];
+    assert_eq!(
+        (
+            alice["password_enabled"].clone(),
+            alice["mfa_active"].clone()
+        ),
+        (Value::Bool(true), Value::Bool(true))
+    );
+    let carol_row = &c.named("AWS::IAM::CredentialReport", "carol").config["configuration"];
+    assert_eq!(carol_row["password_enabled"], false);
+
+    // Admin *:* policy attached to carol, decoded from its URL-encoded document.
+    let carol = c.named("AWS::IAM::User", "carol");
+    assert_eq!(carol.id, "arn:aws:iam::123456789012:user/carol");
+    let attached = &carol.config["configuration"]["attachedManagedPolicies"][0];
+    assert_eq!(
+        attached["policyArn"],
+        "arn:aws:iam::123456789012:policy/annexa-admin-all"
+    );
+    let admin = c.named("AWS::IAM::Policy", "annexa-admin-all");
+    let versions = admin.config["configuration"]["policyVersionList"]
+        .as_array()
+        .unwrap();
+    let default = versions
+        .iter()
+        .find(|v| v["isDefaultVersion"] == true)
+        .expect("a default version");
+    assert_eq!(default["document"]["Statement"][0]["Action"], "*");
+    assert_eq!(default["document"]["Statement"][0]["Resource"], "*");
+    // Inline policies and groups.
+    let dave = &c.named("AWS::IAM::User", "dave").config["configuration"];
+    assert_eq!(dave["groupList"], serde_json::json!(["readers"]));
+    assert_eq!(
+        dave["userPolicyList"][0]["policyDocument"]["Statement"][0]["Action"][0],
+        "s3:GetObject"
+    );
+    let readers = &c.named("AWS::IAM::Group", "readers").config["configuration"];
+    assert!(readers["groupPolicyList"][0]["policyDocument"]["Statement"].is_array());
+    assert_eq!(
+        c.named("AWS::IAM::User", "alice")
+            .tags
+            .get("team")
+            .map(String::as_str),
+        Some("platform")
+    );
+
+    // Roles: trust policies decoded.
+    let cross = &c.named("AWS::IAM::Role", "annexa-cross-account").config["configuration"];
+    assert_eq!(
+        cross["assumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::999999999999:root"
+    );
+    let app = &c.named("AWS::IAM::Role", "annexa-app").config["configuration"];
+    assert_eq!(
+        app["assumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "ec2.amazonaws.com"
+    );
+
+    // Buckets, from Config's API form: supplementary values decoded.
+    let open = c.named("AWS::S3::Bucket", "annexa-open-bucket");
+    assert_eq!(
+        (open.id.as_str(), open.region.as_str()),
+        ("arn:aws:s3:::annexa-open-bucket", "us-east-1")
+    );
+    let open_sup = &open.config["supplementaryConfiguration"];
+    assert!(
+        open_sup.get("PublicAccessBlockConfiguration").is_none(),
+        "{open_sup}"
+    );
+    assert!(open_sup.get("ServerSideEncryptionConfiguration").is_none());
+    assert_eq!(
+        open_sup["BucketPolicy"]["policyText"]["Statement"][0]["Principal"],
+        "*"
+    );
+    assert_eq!(
+        open_sup["AccessControlList"]["grantList"][0]["permission"],
+        "FullControl"
+    );
+    let secure =
+        &c.named("AWS::S3::Bucket", "annexa-secure-bucket").config["supplementaryConfiguration"];
+    assert_eq!(
+        secure["PublicAccessBlockConfiguration"]["blockPublicAcls"],
+        true
+    );
+    assert_eq!(
+        secure["PublicAccessBlockConfiguration"]["restrictPublicBuckets"],
+        true
+    );
+    let pab = &c.of_type("AWS::S3::AccountPublicAccessBlock")[0].config["configuration"];
+    assert_eq!(
+        (
+            pab["blockPublicAcls"].clone(),
+            pab["blockPublicPolicy"].clone()
+        ),
+        (Value::Bool(true), Value::Bool(false))
+    );
+
+    // SNS topics: the policy string is decoded; one topic has a KMS key.
+    let alerts = &c.named("AWS::SNS::Topic", "annexa-alerts").config["configuration"];
+    assert!(alerts["policy"]["Statement"].is_array(), "{alerts}");
+    let names: BTreeSet<String> = c.names("AWS::SNS::Topic");
+    assert_eq!(
+        names,
+        ["annexa-alerts", "annexa-encrypted"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+
+    // Least privilege: every call made is in docs/aws-iam-policy.json.
+    let actions = moto.actions();
+    assert!(
+        actions.contains(&"config:BatchGetResourceConfig".to_string()),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"iam:GetCredentialReport".to_string()));
+    assert_in_policy(&actions);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_type_filter_fetches_only_what_is_needed() {
+    let moto = MotoServer::start();
+    moto.seed();
+
+    moto.reset_actions();
+    let opts = emulator_options(&moto.endpoint, &["us-east-1"]);
+    let c = run(&opts, &filter(&["AWS::IAM::AccountPasswordPolicy"])).await;
+    assert_eq!(
+        c.types().keys().collect::<Vec<_>>(),
+        vec!["AWS::IAM::AccountPasswordPolicy"]
+    );
+    let actions: BTreeSet<String> = moto.actions().into_iter().collect();
+    assert_eq!(
+        actions,
+        ["iam:GetAccountPasswordPolicy", "sts:GetCallerIdentity"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+
+    moto.reset_actions();
+    let c = run(&opts, &filter(&["AWS::S3::Bucket", "azure-type-ignored"])).await;
+    assert_eq!(
+        c.types().keys().collect::<Vec<_>>(),
+        vec!["AWS::S3::Bucket"]
+    );
+    let actions: BTreeSet<String> = moto.actions().into_iter().collect();
+    assert!(
+        actions.iter().all(|a| !a.starts_with("iam:")),
+        "{actions:?}"
+    );
+    assert!(actions.contains("config:SelectResourceConfig"));
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_assumed_roles_name_their_accounts() {
+    let moto = MotoServer::start();
+    moto.seed();
+    moto.reset_actions();
+    let mut opts = emulator_options(&moto.endpoint, &["us-east-1"]);
+    opts.roles = vec![annexa::collect::aws::AssumeRole {
+        role_arn: "arn:aws:iam::123456789012:role/annexa-app".into(),
+        external_id: Some("ext".into()),
+    }];
+    let c = run(&opts, &filter(&["AWS::IAM::AccountSummary"])).await;
+    assert_eq!(c.sources.len(), 1);
+    assert!(
+        c.sources[0]
+            .principal
+            .as_deref()
+            .is_some_and(|p| p.contains("assumed-role/annexa-app")),
+        "{:?}",
+        c.sources[0]
+    );
+    assert_eq!(c.of_type("AWS::IAM::AccountSummary").len(), 1);
+    let actions = moto.actions();
+    assert!(
+        actions.contains(&"sts:AssumeRole".to_string()),
+        "{actions:?}"
+    );
+    assert_in_policy(&actions);
 }
