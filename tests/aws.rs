@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicUsize;
 
 use annexa::collect::aws::{collect, AwsOptions, Regions, StaticCredentials};
 use annexa::collect::{Event, TypeFilter};
@@ -292,7 +293,7 @@ async fn moto_account_is_collected_with_planted_failures() {
     );
     assert_eq!(
         us.config["configuration"]["deliveryChannels"][0]["lastStatus"],
-        "SUCCESS"
+        "Success"
     );
 
     // Weak password policy.
@@ -497,4 +498,224 @@ async fn moto_assumed_roles_name_their_accounts() {
         "{actions:?}"
     );
     assert_in_policy(&actions);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Config stub
+
+use stub::{make_items, template_types, ConfigStub, Faults, HOME_ACCOUNT};
+
+fn stub_options(stub: &ConfigStub, regions: &[&str]) -> AwsOptions {
+    emulator_options(&stub.endpoint(), regions)
+}
+
+fn all_template_types() -> TypeFilter {
+    Some(template_types().into_iter().collect())
+}
+
+fn count(actions: &[String], a: &str) -> usize {
+    actions.iter().filter(|x| x.as_str() == a).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_select_pages_thousands_of_items() {
+    let items = make_items(3000, &[HOME_ACCOUNT], &["us-east-1"]);
+    let stub = ConfigStub::start(items, Faults::default()).await;
+    let c = run(&stub_options(&stub, &["us-east-1"]), &all_template_types()).await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(c.resources.len(), 3000);
+    let ids: BTreeSet<&str> = c.resources.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 3000, "every item once");
+    // 7 types x ~429 items: 5 pages each.
+    let actions = stub.actions().await;
+    assert_eq!(count(&actions, "config:SelectResourceConfig"), 7 * 5);
+    assert_eq!(count(&actions, "config:ListDiscoveredResources"), 0);
+    let per_resource = actions.len() as f64 / 3000.0;
+    assert!(
+        per_resource <= 0.02,
+        "{} calls for 3000 resources",
+        actions.len()
+    );
+    assert_in_policy(&actions);
+
+    // Select rows decode like API items: the double-encoded ACL is an object, KMS policy too.
+    let bucket = c.of_type("AWS::S3::Bucket")[0];
+    assert_eq!(
+        bucket.config["supplementaryConfiguration"]["AccessControlList"]["grantList"][0]
+            ["permission"],
+        "FullControl"
+    );
+    assert_eq!(
+        bucket.config["supplementaryConfiguration"]["IsRequesterPaysEnabled"],
+        false
+    );
+    let key = c.of_type("AWS::KMS::Key")[0];
+    assert!(key.config["supplementaryConfiguration"]["Policy"]["Statement"].is_array());
+    assert_eq!(key.account, HOME_ACCOUNT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_list_and_batch_get_for_types_select_does_not_return() {
+    let items = make_items(700, &[HOME_ACCOUNT], &["us-east-1"]);
+    let faults = Faults {
+        list_only_types: ["AWS::S3::Bucket".to_string()].into(),
+        ..Faults::default()
+    };
+    let stub = ConfigStub::start(items, faults).await;
+    let c = run(
+        &stub_options(&stub, &["us-east-1"]),
+        &filter(&["AWS::S3::Bucket", "AWS::SQS::Queue"]),
+    )
+    .await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(c.of_type("AWS::S3::Bucket").len(), 100);
+    assert_eq!(c.of_type("AWS::SQS::Queue").len(), 100);
+    let actions = stub.actions().await;
+    assert_eq!(count(&actions, "config:ListDiscoveredResources"), 1);
+    assert_eq!(count(&actions, "config:BatchGetResourceConfig"), 1);
+    // API form: every supplementary value was a string, the ACL twice encoded.
+    let b = c.of_type("AWS::S3::Bucket")[0];
+    assert_eq!(
+        b.config["supplementaryConfiguration"]["AccessControlList"]["grantList"][0]["permission"],
+        "FullControl"
+    );
+    assert_eq!(
+        b.config["supplementaryConfiguration"]["PublicAccessBlockConfiguration"]["blockPublicAcls"],
+        true
+    );
+    assert_in_policy(&actions);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_throttling_and_5xx_bursts_are_retried_and_the_scan_completes() {
+    let items = make_items(1400, &[HOME_ACCOUNT], &["us-east-1"]);
+    let faults = Faults {
+        throttle_selects: AtomicUsize::new(8),
+        unavailable_selects: AtomicUsize::new(3),
+        ..Faults::default()
+    };
+    let stub = ConfigStub::start(items, faults).await;
+    // The default attempts (10): a burst may hit one query several times in a row.
+    let mut opts = stub_options(&stub, &["us-east-1"]);
+    opts.max_attempts = AwsOptions::default().max_attempts;
+    let c = run(&opts, &all_template_types()).await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(c.resources.len(), 1400);
+    assert_eq!(stub.throttled(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_faults_become_errors_naming_account_region_and_api() {
+    let items = make_items(1400, &[HOME_ACCOUNT], &["us-east-1", "eu-west-1"]);
+    let faults = Faults {
+        denied_regions: ["eu-west-1".to_string()].into(),
+        truncated_types: ["AWS::KMS::Key".to_string()].into(),
+        broken_types: ["AWS::SQS::Queue".to_string()].into(),
+        ..Faults::default()
+    };
+    let stub = ConfigStub::start(items, faults).await;
+    let mut opts = stub_options(&stub, &["us-east-1", "eu-west-1"]);
+    opts.max_attempts = 2;
+    let c = run(&opts, &all_template_types()).await;
+
+    let denied: Vec<&CollectionError> = c
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::AccessDenied)
+        .collect();
+    assert_eq!(denied.len(), 1, "{:#?}", c.errors);
+    assert_eq!(denied[0].account, HOME_ACCOUNT);
+    assert_eq!(denied[0].region.as_deref(), Some("eu-west-1"));
+    assert_eq!(
+        denied[0].api.as_deref(),
+        Some("config:DescribeConfigurationRecorders")
+    );
+    assert!(
+        denied[0].message.contains("AccessDeniedException"),
+        "{}",
+        denied[0].message
+    );
+
+    let truncated: Vec<&CollectionError> = c
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::InvalidResponse)
+        .collect();
+    assert_eq!(truncated.len(), 1, "{:#?}", c.errors);
+    assert_eq!(truncated[0].resource_type.as_deref(), Some("AWS::KMS::Key"));
+    assert_eq!(truncated[0].region.as_deref(), Some("us-east-1"));
+    assert_eq!(
+        truncated[0].api.as_deref(),
+        Some("config:SelectResourceConfig")
+    );
+
+    let broken: Vec<&CollectionError> = c
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::Unavailable)
+        .collect();
+    assert_eq!(broken.len(), 1, "{:#?}", c.errors);
+    assert_eq!(broken[0].resource_type.as_deref(), Some("AWS::SQS::Queue"));
+    assert_eq!(c.errors.len(), 3);
+
+    // Everything else in us-east-1 arrived; nothing from eu-west-1, KMS or SQS.
+    let us_items = 700;
+    let per_type = us_items / 7;
+    assert_eq!(c.resources.len(), per_type * 5);
+    assert!(c.resources.iter().all(|r| r.region == "us-east-1"));
+    assert!(c.of_type("AWS::KMS::Key").is_empty() && c.of_type("AWS::SQS::Queue").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_aggregator_reads_every_account() {
+    let accounts = ["222222222222", "333333333333", "444444444444"];
+    let items = make_items(2100, &accounts, &["us-east-1", "eu-west-1"]);
+    let stub = ConfigStub::start(items, Faults::default()).await;
+    let mut opts = stub_options(&stub, &["us-east-1"]);
+    opts.aggregator = Some("org".into());
+    let c = run(&opts, &all_template_types()).await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(c.resources.len(), 2100);
+    let by_account: BTreeMap<&str, usize> = c.resources.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r.account.as_str()).or_default() += 1;
+        m
+    });
+    assert_eq!(by_account.len(), 3);
+    assert!(by_account.values().all(|n| *n == 700), "{by_account:?}");
+    // Each account is announced before its first resource.
+    for a in accounts {
+        let first_source = c
+            .order
+            .iter()
+            .position(|o| o.0 == 's' && o.1 == a)
+            .expect("a source per account");
+        let first_resource = c.order.iter().position(|o| o.0 == 'r' && o.1 == a).unwrap();
+        assert!(first_source < first_resource);
+    }
+    let actions = stub.actions().await;
+    assert_eq!(
+        count(&actions, "config:SelectAggregateResourceConfig"),
+        7 * 3
+    );
+    assert_eq!(count(&actions, "config:SelectResourceConfig"), 0);
+    assert_in_policy(&actions);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_file_lists_only_read_actions() {
+    for a in policy_actions() {
+        let verb = a.split(':').nth(1).unwrap_or_default();
+        let read = [
+            "Get",
+            "List",
+            "Describe",
+            "Select",
+            "BatchGet",
+            "GenerateCredentialReport",
+            "AssumeRole",
+        ]
+        .iter()
+        .any(|p| verb.starts_with(p));
+        assert!(read, "{a} is not a read action");
+    }
 }
