@@ -702,6 +702,43 @@ async fn stub_aggregator_reads_every_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_all_regions_leaves_out_regions_not_enabled() {
+    let items = make_items(140, &[HOME_ACCOUNT], &["us-east-1", "eu-west-1"]);
+    let faults = Faults {
+        enabled_regions: ["us-east-1".to_string(), "eu-west-1".to_string()].into(),
+        ..Faults::default()
+    };
+    let stub = ConfigStub::start(items, faults).await;
+    let mut opts = stub_options(&stub, &[]);
+    opts.regions = Regions::All;
+    let c = run(
+        &opts,
+        &filter(&["AWS::S3::Bucket", "AWS::Config::RecorderStatus"]),
+    )
+    .await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    let regions: BTreeSet<&str> = c.resources.iter().map(|r| r.region.as_str()).collect();
+    assert_eq!(regions, ["eu-west-1", "us-east-1"].into_iter().collect());
+    assert_eq!(c.of_type("AWS::S3::Bucket").len(), 20);
+    assert_eq!(c.of_type("AWS::Config::RecorderStatus").len(), 2);
+
+    // Named explicitly, a region that is not enabled is a gap.
+    let c = run(
+        &stub_options(&stub, &["us-east-1", "ap-east-2"]),
+        &filter(&["AWS::S3::Bucket"]),
+    )
+    .await;
+    assert_eq!(c.errors.len(), 1, "{:#?}", c.errors);
+    assert_eq!(c.errors[0].region.as_deref(), Some("ap-east-2"));
+    assert_eq!(c.errors[0].kind, ErrorKind::AccessDenied);
+    assert!(
+        c.errors[0].message.contains("region enabled"),
+        "{}",
+        c.errors[0].message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_file_lists_only_read_actions() {
     for a in policy_actions() {
         let verb = a.split(':').nth(1).unwrap_or_default();

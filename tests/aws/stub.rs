@@ -14,8 +14,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const HOME_ACCOUNT: &str = "111111111111";
 
-const EVENTS: &str =
-    "/work/shared/reference/aws-config/examples/aws-iam-access-analyzer-policy-validation-config-rule/function/sample-events";
+const EVENTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/aws-config/examples/aws-iam-access-analyzer-policy-validation-config-rule/function/sample-events"
+);
 
 /// Recorded API-form items (non-IAM types: IAM comes from IAM itself).
 const TEMPLATES: &[&str] = &[
@@ -142,6 +144,8 @@ pub struct Faults {
     pub unavailable_selects: AtomicUsize,
     /// Every call in these regions answers AccessDeniedException.
     pub denied_regions: BTreeSet<String>,
+    /// When not empty, other regions answer as not enabled (UnrecognizedClientException).
+    pub enabled_regions: BTreeSet<String>,
     /// Select for these types answers a body cut in half.
     pub truncated_types: BTreeSet<String>,
     /// Select for these types always answers 500.
@@ -156,6 +160,8 @@ pub struct Faults {
 
 struct State {
     items: Vec<Value>,
+    /// Select rows of `items`, rendered once (the stub must not be the benchmark's bottleneck).
+    rows: Vec<String>,
     faults: Faults,
     /// Next free slot per API, for the call cap.
     slots: Mutex<HashMap<String, Instant>>,
@@ -252,11 +258,9 @@ impl Handler {
             return error(500, "InternalFailure", "boom");
         }
         let list_only = f.list_only_types.contains(&rtype);
-        let matching: Vec<&Value> = self
-            .0
-            .items
-            .iter()
-            .filter(|it| {
+        let matching: Vec<usize> = (0..self.0.items.len())
+            .filter(|i| {
+                let it = &self.0.items[*i];
                 it["resourceType"] == rtype.as_str()
                     && (aggregate || it["awsRegion"] == region)
                     && !list_only
@@ -267,11 +271,11 @@ impl Handler {
             .as_str()
             .and_then(|t| t.parse().ok())
             .unwrap_or(0);
-        let page: Vec<String> = matching
+        let page: Vec<&String> = matching
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|it| select_row(it))
+            .map(|i| &self.0.rows[*i])
             .collect();
         let mut out = json!({"Results": page, "QueryInfo": {"SelectFields": []}});
         if offset + limit < matching.len() {
@@ -392,6 +396,14 @@ impl Respond for Handler {
         {
             let api = target.rsplit('.').next().unwrap_or_default().to_string();
             let delay = self.delay(&api);
+            let enabled = &self.0.faults.enabled_regions;
+            if !enabled.is_empty() && !enabled.contains(&region) {
+                return error(
+                    400,
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                );
+            }
             if self.0.faults.denied_regions.contains(&region) {
                 return error(
                     400,
@@ -445,8 +457,10 @@ impl Respond for Handler {
 impl ConfigStub {
     pub async fn start(items: Vec<Value>, faults: Faults) -> ConfigStub {
         let server = MockServer::start().await;
+        let rows = items.iter().map(select_row).collect();
         let state = std::sync::Arc::new(State {
             items,
+            rows,
             faults,
             slots: Mutex::new(HashMap::new()),
             throttled: AtomicUsize::new(0),

@@ -7,7 +7,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_config::config::Credentials;
 use aws_sdk_config::config::SharedCredentialsProvider;
 
-use super::options::{AssumeRole, AwsOptions, RetryMode};
+use super::options::{AssumeRole, AwsOptions, Regions, RetryMode};
 
 /// Region used for global services (IAM, STS) and when no region is configured.
 pub const GLOBAL_SIGNING_REGION: &str = "us-east-1";
@@ -21,6 +21,13 @@ pub async fn base_config(opts: &AwsOptions) -> SdkConfig {
     }
     .with_max_attempts(opts.max_attempts.max(1));
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+    // A named region spares the region chain its instance-metadata probe (a second's wait
+    // off EC2); every client sets its own region anyway.
+    if let Regions::List(list) = &opts.regions {
+        if let Some(first) = list.first() {
+            loader = loader.region(Region::new(first.clone()));
+        }
+    }
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }

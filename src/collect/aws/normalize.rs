@@ -195,7 +195,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn examples() -> PathBuf {
-        PathBuf::from("/work/shared/reference/aws-config/examples")
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/aws-config/examples"
+        ))
     }
 
     fn load(rel: &str) -> Value {
