@@ -20,8 +20,53 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+fn arg_str(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// `--endpoint URL`: collect every type from an emulator (moto) instead of the stub.
+async fn against_endpoint(endpoint: String) {
+    let opts = AwsOptions {
+        regions: Regions::List(vec!["us-east-1".into()]),
+        endpoint_url: Some(endpoint),
+        credentials: Some(StaticCredentials {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+        }),
+        max_attempts: 3,
+        ..AwsOptions::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let started = Instant::now();
+    let task = tokio::spawn(async move { collect(&opts, &None, tx).await });
+    let (mut resources, mut errors) = (0usize, Vec::new());
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            Event::Resource(_) => resources += 1,
+            Event::Error(e) => errors.push(e.location() + ": " + &e.message),
+            _ => {}
+        }
+    }
+    task.await.expect("task").expect("collection");
+    println!(
+        "annexa collection: {:.2}s, {resources} resources, {} errors",
+        started.elapsed().as_secs_f64(),
+        errors.len()
+    );
+    for e in errors {
+        println!("  gap: {e}");
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if let Some(endpoint) = arg_str("--endpoint") {
+        return against_endpoint(endpoint).await;
+    }
     let n = arg("--items", 10_000) as usize;
     let latency = Duration::from_millis(arg("--latency-ms", 100));
     let cap = arg("--cap", 10) as u32;

@@ -413,3 +413,44 @@ async fn collect_aggregator(
     }))
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(types: &[&str]) -> Plan {
+        Plan::new(&Some(types.iter().map(|t| t.to_string()).collect()))
+    }
+
+    #[test]
+    fn every_type_when_no_filter() {
+        let p = Plan::new(&None);
+        assert_eq!(p.config_types, None);
+        assert!(p.recorder_status && p.password_policy && p.account_summary && p.credential_report);
+        assert_eq!(p.iam_details.len(), 4);
+    }
+
+    #[test]
+    fn a_filter_selects_sources_and_calls() {
+        let p = plan(&[
+            "AWS::S3::Bucket",
+            "AWS::IAM::User",
+            "AWS::IAM::AccountPasswordPolicy",
+            "microsoft.keyvault/vaults",
+        ]);
+        assert_eq!(p.config_types, Some(vec!["AWS::S3::Bucket".to_string()]));
+        assert_eq!(p.iam_details, vec![iam::USER]);
+        assert!(
+            p.password_policy && !p.account_summary && !p.credential_report && !p.recorder_status
+        );
+        assert!(p.needs_config() && p.needs_iam());
+
+        let iam_only = plan(&["AWS::IAM::CredentialReport"]);
+        assert!(!iam_only.needs_config());
+        assert!(iam_only.needs_iam() && iam_only.iam_details.is_empty());
+
+        let status_only = plan(&["AWS::Config::RecorderStatus"]);
+        assert!(status_only.needs_config() && !status_only.needs_iam());
+        assert_eq!(status_only.config_types, Some(vec![]));
+    }
+}
