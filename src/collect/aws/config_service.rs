@@ -69,10 +69,7 @@ pub async fn recorder_status(
     };
     macro_rules! call {
         ($req:expr, $api:literal) => {{
-            let res = {
-                let _p = ctx.permit().await;
-                $req.send().await
-            };
+            let res = ctx.call($req.send()).await;
             match res {
                 Ok(o) => o,
                 Err(e) => {
@@ -103,10 +100,9 @@ pub async fn recorder_status(
     let channel_statuses = if channels.delivery_channels().is_empty() {
         None
     } else {
-        let res = {
-            let _p = ctx.permit().await;
-            client.describe_delivery_channel_status().send().await
-        };
+        let res = ctx
+            .call(client.describe_delivery_channel_status().send())
+            .await;
         match res {
             Ok(o) => Some(o),
             Err(e) => {
@@ -201,15 +197,15 @@ pub async fn recorder_status(
 /// Resource types present in the region, from an aggregate query (one call). Empty on any
 /// failure: the caller falls back to the known types.
 pub async fn discovered_types(ctx: &Ctx, client: &aws_sdk_config::Client) -> Vec<String> {
-    let res = {
-        let _p = ctx.permit().await;
-        client
-            .select_resource_config()
-            .expression("SELECT resourceType, COUNT(*) GROUP BY resourceType")
-            .limit(PAGE)
-            .send()
-            .await
-    };
+    let res = ctx
+        .call(
+            client
+                .select_resource_config()
+                .expression("SELECT resourceType, COUNT(*) GROUP BY resourceType")
+                .limit(PAGE)
+                .send(),
+        )
+        .await;
     let Ok(out) = res else { return Vec::new() };
     out.results()
         .iter()
@@ -233,19 +229,46 @@ pub enum Selected {
     Failed,
 }
 
-/// SelectResourceConfig for one type, page by page; resources are sent as pages arrive.
+/// Where a select query runs: one account's region, or an organisation's aggregator.
+#[derive(Debug, Clone, Copy)]
+pub enum SelectScope<'a> {
+    Region {
+        account: &'a str,
+        region: &'a str,
+    },
+    Aggregator {
+        home_account: &'a str,
+        name: &'a str,
+    },
+}
+
+/// SelectResourceConfig (or its aggregate form) for one type, page by page; resources are
+/// sent as pages arrive.
 pub async fn select_type(
     ctx: &Ctx,
     client: &aws_sdk_config::Client,
-    account: &str,
-    region: &str,
+    scope: SelectScope<'_>,
     resource_type: &str,
 ) -> Selected {
+    let (account, region, api, progress_scope) = match scope {
+        SelectScope::Region { account, region } => (
+            account,
+            Some(region),
+            "config:SelectResourceConfig",
+            format!("aws/{account}/{region}"),
+        ),
+        SelectScope::Aggregator { home_account, name } => (
+            home_account,
+            None,
+            "config:SelectAggregateResourceConfig",
+            format!("aws/aggregator/{name}"),
+        ),
+    };
     let site = CallSite {
         account,
-        region: Some(region),
+        region,
         resource_type: Some(resource_type),
-        api: "config:SelectResourceConfig",
+        api,
     };
     let Some(expr) = select_expression(resource_type) else {
         ctx.error(site.error(
@@ -259,38 +282,54 @@ pub async fn select_type(
     let mut n = 0usize;
     let mut pages = 0u64;
     loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .select_resource_config()
-                .expression(&expr)
-                .limit(PAGE)
-                .set_next_token(token.clone())
-                .send()
-                .await
-        };
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                let code = e
-                    .as_service_error()
-                    .and_then(aws_sdk_config::error::ProvideErrorMetadata::code);
+        // Both forms answer rows and a token; errors are reduced to (code, kind, message).
+        let page: Result<(Vec<String>, Option<String>), (Option<String>, ErrorKind, String)> =
+            match scope {
+                SelectScope::Region { .. } => ctx
+                    .call(
+                        client
+                            .select_resource_config()
+                            .expression(&expr)
+                            .limit(PAGE)
+                            .set_next_token(token.clone())
+                            .send(),
+                    )
+                    .await
+                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                    .map_err(|e| failure(&e)),
+                SelectScope::Aggregator { name, .. } => ctx
+                    .call(
+                        client
+                            .select_aggregate_resource_config()
+                            .configuration_aggregator_name(name)
+                            .expression(&expr)
+                            .limit(PAGE)
+                            .set_next_token(token.clone())
+                            .send(),
+                    )
+                    .await
+                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                    .map_err(|e| failure(&e)),
+            };
+        let (rows, next) = match page {
+            Ok(p) => p,
+            Err((code, kind, msg)) => {
+                // A type the query language does not support: the listing may still have it.
                 if n == 0
                     && matches!(
-                        code,
+                        code.as_deref(),
                         Some("InvalidExpressionException" | "ValidationException")
                     )
                 {
                     return Selected::Nothing;
                 }
-                let (kind, msg) = classify(&e);
                 ctx.error(site.error(kind, format!("{msg} (after {n} resources)")))
                     .await;
                 return Selected::Failed;
             }
         };
         pages += 1;
-        for row in out.results() {
+        for row in &rows {
             match select_row(row, account) {
                 Ok(Some(r)) => {
                     n += 1;
@@ -304,14 +343,14 @@ pub async fn select_type(
             }
         }
         ctx.progress(
-            format!("aws/{account}/{region}"),
+            progress_scope.clone(),
             pages,
             None,
             format!("{resource_type}: {n}"),
         )
         .await;
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
             _ => break,
         }
     }
@@ -320,6 +359,20 @@ pub async fn select_type(
     } else {
         Selected::Rows(n)
     }
+}
+
+/// An SDK error as (error code, kind, message).
+fn failure<E, R>(e: &aws_sdk_config::error::SdkError<E, R>) -> (Option<String>, ErrorKind, String)
+where
+    E: aws_sdk_config::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let code = e
+        .as_service_error()
+        .and_then(|s| s.code())
+        .map(str::to_string);
+    let (kind, msg) = classify(e);
+    (code, kind, msg)
 }
 
 /// ListDiscoveredResources + BatchGetResourceConfig (100 keys a call) for one type.
@@ -340,16 +393,16 @@ pub async fn list_and_get(
     let mut ids: Vec<String> = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .list_discovered_resources()
-                .resource_type(rt.clone())
-                .limit(PAGE)
-                .set_next_token(token.clone())
-                .send()
-                .await
-        };
+        let res = ctx
+            .call(
+                client
+                    .list_discovered_resources()
+                    .resource_type(rt.clone())
+                    .limit(PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await;
         let out = match res {
             Ok(o) => o,
             Err(e) => {
@@ -383,14 +436,14 @@ pub async fn list_and_get(
             .collect();
         // Unprocessed keys are retried a few times, then reported.
         for attempt in 0..3 {
-            let res = {
-                let _p = ctx.permit().await;
-                client
-                    .batch_get_resource_config()
-                    .set_resource_keys(Some(keys.clone()))
-                    .send()
-                    .await
-            };
+            let res = ctx
+                .call(
+                    client
+                        .batch_get_resource_config()
+                        .set_resource_keys(Some(keys.clone()))
+                        .send(),
+                )
+                .await;
             let out = match res {
                 Ok(o) => o,
                 Err(e) => {
@@ -462,100 +515,6 @@ fn base_item_json(item: &aws_sdk_config::types::BaseConfigurationItem) -> Value 
     })
 }
 
-/// SelectAggregateResourceConfig for one type across the organisation. New accounts are
-/// announced (`Ctx::resource` sends a Source first).
-pub async fn aggregate_select_type(
-    ctx: &Ctx,
-    client: &aws_sdk_config::Client,
-    home_account: &str,
-    aggregator: &str,
-    resource_type: &str,
-) -> Selected {
-    let site = CallSite {
-        account: home_account,
-        region: None,
-        resource_type: Some(resource_type),
-        api: "config:SelectAggregateResourceConfig",
-    };
-    let Some(expr) = select_expression(resource_type) else {
-        ctx.error(site.error(
-            ErrorKind::InvalidResponse,
-            format!("'{resource_type}' is not a resource type name"),
-        ))
-        .await;
-        return Selected::Failed;
-    };
-    let mut token: Option<String> = None;
-    let mut n = 0usize;
-    let mut pages = 0u64;
-    loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .select_aggregate_resource_config()
-                .configuration_aggregator_name(aggregator)
-                .expression(&expr)
-                .limit(PAGE)
-                .set_next_token(token.clone())
-                .send()
-                .await
-        };
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                let code = e
-                    .as_service_error()
-                    .and_then(aws_sdk_config::error::ProvideErrorMetadata::code);
-                if n == 0
-                    && matches!(
-                        code,
-                        Some("InvalidExpressionException" | "ValidationException")
-                    )
-                {
-                    return Selected::Nothing;
-                }
-                let (kind, msg) = classify(&e);
-                ctx.error(site.error(
-                    kind,
-                    format!("aggregator {aggregator}: {msg} (after {n} resources)"),
-                ))
-                .await;
-                return Selected::Failed;
-            }
-        };
-        pages += 1;
-        for row in out.results() {
-            match select_row(row, home_account) {
-                Ok(Some(r)) => {
-                    n += 1;
-                    ctx.resource(r).await;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    ctx.error(site.error(ErrorKind::InvalidResponse, format!("a result row: {e}")))
-                        .await
-                }
-            }
-        }
-        ctx.progress(
-            format!("aws/aggregator/{aggregator}"),
-            pages,
-            None,
-            format!("{resource_type}: {n}"),
-        )
-        .await;
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    if n == 0 {
-        Selected::Nothing
-    } else {
-        Selected::Rows(n)
-    }
-}
-
 /// ListAggregateDiscoveredResources + BatchGetAggregateResourceConfig for one type.
 pub async fn aggregate_list_and_get(
     ctx: &Ctx,
@@ -574,17 +533,17 @@ pub async fn aggregate_list_and_get(
     let mut ids: Vec<AggregateResourceIdentifier> = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .list_aggregate_discovered_resources()
-                .configuration_aggregator_name(aggregator)
-                .resource_type(rt.clone())
-                .limit(PAGE)
-                .set_next_token(token.clone())
-                .send()
-                .await
-        };
+        let res = ctx
+            .call(
+                client
+                    .list_aggregate_discovered_resources()
+                    .configuration_aggregator_name(aggregator)
+                    .resource_type(rt.clone())
+                    .limit(PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await;
         let out = match res {
             Ok(o) => o,
             Err(e) => {
@@ -602,15 +561,15 @@ pub async fn aggregate_list_and_get(
     }
     let mut n = 0;
     for chunk in ids.chunks(BATCH) {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .batch_get_aggregate_resource_config()
-                .configuration_aggregator_name(aggregator)
-                .set_resource_identifiers(Some(chunk.to_vec()))
-                .send()
-                .await
-        };
+        let res = ctx
+            .call(
+                client
+                    .batch_get_aggregate_resource_config()
+                    .configuration_aggregator_name(aggregator)
+                    .set_resource_identifiers(Some(chunk.to_vec()))
+                    .send(),
+            )
+            .await;
         let out = match res {
             Ok(o) => o,
             Err(e) => {

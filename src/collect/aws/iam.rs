@@ -122,15 +122,15 @@ pub async fn authorization_details(
     let mut marker: Option<String> = None;
     let mut pages = 0u64;
     loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client
-                .get_account_authorization_details()
-                .set_filter(Some(filters.clone()))
-                .set_marker(marker.clone())
-                .send()
-                .await
-        };
+        let res = ctx
+            .call(
+                client
+                    .get_account_authorization_details()
+                    .set_filter(Some(filters.clone()))
+                    .set_marker(marker.clone())
+                    .send(),
+            )
+            .await;
         let out = match res {
             Ok(o) => o,
             Err(e) => {
@@ -252,10 +252,7 @@ async fn emit(ctx: &Ctx, account: &str, t: &str, arn: Option<&str>, name: Option
 
 /// The account password policy; none set is a state (`present: false`), not an error.
 pub async fn password_policy(ctx: &Ctx, client: &aws_sdk_iam::Client, account: &str) {
-    let res = {
-        let _p = ctx.permit().await;
-        client.get_account_password_policy().send().await
-    };
+    let res = ctx.call(client.get_account_password_policy().send()).await;
     let configuration = match res {
         Ok(out) => match out.password_policy() {
             Some(p) => json!({
@@ -304,10 +301,7 @@ pub async fn password_policy(ctx: &Ctx, client: &aws_sdk_iam::Client, account: &
 
 /// GetAccountSummary's map as is (root MFA, root access keys, counts).
 pub async fn account_summary(ctx: &Ctx, client: &aws_sdk_iam::Client, account: &str) {
-    let res = {
-        let _p = ctx.permit().await;
-        client.get_account_summary().send().await
-    };
+    let res = ctx.call(client.get_account_summary().send()).await;
     match res {
         Ok(out) => {
             let mut entries: Vec<(String, i32)> = out
@@ -363,10 +357,7 @@ pub async fn credential_report(
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
-        let res = {
-            let _p = ctx.permit().await;
-            client.generate_credential_report().send().await
-        };
+        let res = ctx.call(client.generate_credential_report().send()).await;
         match res {
             Ok(out) if out.state() == Some(&ReportStateType::Complete) => break,
             Ok(_) => {}
@@ -391,10 +382,7 @@ pub async fn credential_report(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
-    let res = {
-        let _p = ctx.permit().await;
-        client.get_credential_report().send().await
-    };
+    let res = ctx.call(client.get_credential_report().send()).await;
     let content = match res {
         Ok(out) => out
             .content()

@@ -21,7 +21,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub use options::{AssumeRole, AwsOptions, Regions, RetryMode, StaticCredentials};
 
-use self::config_service::{Recording, RegionGap, Selected, RECORDER_STATUS};
+use self::config_service::{Recording, RegionGap, SelectScope, Selected, RECORDER_STATUS};
 use self::errors::CallSite;
 use crate::collect::{Event, FatalError, Progress, Sink, TypeFilter};
 use crate::model::{CollectionError, Provider, Resource, Source};
@@ -82,6 +82,12 @@ impl Ctx {
             .acquire()
             .await
             .expect("the limiter is never closed")
+    }
+
+    /// Run one API call under the concurrency bound (SDK futures start when first polled).
+    pub async fn call<F: std::future::Future>(&self, f: F) -> F::Output {
+        let _permit = self.permit().await;
+        f.await
     }
 
     async fn source(&self, source: Source) {
@@ -302,10 +308,9 @@ pub async fn collect(opts: &AwsOptions, types: &TypeFilter, sink: Sink) -> Resul
 
 /// STS GetCallerIdentity: (account, principal ARN).
 async fn whoami(ctx: &Ctx, sdk: &SdkConfig) -> Result<(String, String), String> {
-    let res = {
-        let _p = ctx.permit().await;
-        client::sts_client(sdk).get_caller_identity().send().await
-    };
+    let res = ctx
+        .call(client::sts_client(sdk).get_caller_identity().send())
+        .await;
     match res {
         Ok(out) => match out.account() {
             Some(a) => Ok((a.to_string(), out.arn().unwrap_or_default().to_string())),
@@ -382,7 +387,18 @@ async fn collect_region(
     let done = std::sync::atomic::AtomicU64::new(0);
     let (cc, done, scope) = (&cc, &done, &scope);
     join_all(types.iter().map(|t| async move {
-        if config_service::select_type(ctx, cc, &a.id, region, t).await == Selected::Nothing {
+        if config_service::select_type(
+            ctx,
+            cc,
+            SelectScope::Region {
+                account: &a.id,
+                region,
+            },
+            t,
+        )
+        .await
+            == Selected::Nothing
+        {
             config_service::list_and_get(ctx, cc, &a.id, region, t).await;
         }
         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -406,7 +422,17 @@ async fn collect_aggregator(
         None => KNOWN_CONFIG_TYPES.iter().map(|s| s.to_string()).collect(),
     };
     join_all(types.iter().map(|t| async {
-        if config_service::aggregate_select_type(ctx, &cc, home, name, t).await == Selected::Nothing
+        if config_service::select_type(
+            ctx,
+            &cc,
+            SelectScope::Aggregator {
+                home_account: home,
+                name,
+            },
+            t,
+        )
+        .await
+            == Selected::Nothing
         {
             config_service::aggregate_list_and_get(ctx, &cc, home, name, t).await;
         }
