@@ -76,8 +76,7 @@ pub async fn recorder_status(
                     if quiet_if_not_enabled && is_region_not_enabled(&e) {
                         return Err(RegionGap::NotEnabled);
                     }
-                    let (kind, msg) = classify(&e);
-                    ctx.error(site($api).error(kind, msg)).await;
+                    ctx.error(site($api).sdk_error(&e)).await;
                     return Err(RegionGap::Reported);
                 }
             }
@@ -106,8 +105,7 @@ pub async fn recorder_status(
         match res {
             Ok(o) => Some(o),
             Err(e) => {
-                let (kind, msg) = classify(&e);
-                let mut err = site("config:DescribeDeliveryChannelStatus").error(kind, msg);
+                let mut err = site("config:DescribeDeliveryChannelStatus").sdk_error(&e);
                 err.resource_type = Some(RECORDER_STATUS.to_string());
                 ctx.error(err).await;
                 None
@@ -406,8 +404,7 @@ pub async fn list_and_get(
         let out = match res {
             Ok(o) => o,
             Err(e) => {
-                let (kind, msg) = classify(&e);
-                ctx.error(site("config:ListDiscoveredResources").error(kind, msg))
+                ctx.error(site("config:ListDiscoveredResources").sdk_error(&e))
                     .await;
                 return 0;
             }
@@ -447,29 +444,18 @@ pub async fn list_and_get(
             let out = match res {
                 Ok(o) => o,
                 Err(e) => {
-                    let (kind, msg) = classify(&e);
-                    ctx.error(site("config:BatchGetResourceConfig").error(kind, msg))
+                    ctx.error(site("config:BatchGetResourceConfig").sdk_error(&e))
                         .await;
                     break;
                 }
             };
-            for item in out.base_configuration_items() {
-                let v = base_item_json(item);
-                match configuration_item(&v, account) {
-                    Ok(Some(r)) => {
-                        n += 1;
-                        ctx.resource(r).await;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        ctx.error(
-                            site("config:BatchGetResourceConfig")
-                                .error(ErrorKind::InvalidResponse, e.to_string()),
-                        )
-                        .await
-                    }
-                }
-            }
+            n += emit_items(
+                ctx,
+                out.base_configuration_items(),
+                account,
+                &site("config:BatchGetResourceConfig"),
+            )
+            .await;
             keys = out.unprocessed_resource_keys().to_vec();
             if keys.is_empty() {
                 break;
@@ -483,6 +469,30 @@ pub async fn list_and_get(
                     ),
                 ))
                 .await;
+            }
+        }
+    }
+    n
+}
+
+/// Decode and send BatchGet items; an item that does not decode is an error for the call.
+async fn emit_items(
+    ctx: &Ctx,
+    items: &[aws_sdk_config::types::BaseConfigurationItem],
+    account: &str,
+    site: &CallSite<'_>,
+) -> usize {
+    let mut n = 0;
+    for item in items {
+        match configuration_item(&base_item_json(item), account) {
+            Ok(Some(r)) => {
+                n += 1;
+                ctx.resource(r).await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                ctx.error(site.error(ErrorKind::InvalidResponse, e.to_string()))
+                    .await
             }
         }
     }
@@ -547,8 +557,7 @@ pub async fn aggregate_list_and_get(
         let out = match res {
             Ok(o) => o,
             Err(e) => {
-                let (kind, msg) = classify(&e);
-                ctx.error(site("config:ListAggregateDiscoveredResources").error(kind, msg))
+                ctx.error(site("config:ListAggregateDiscoveredResources").sdk_error(&e))
                     .await;
                 return 0;
             }
@@ -573,28 +582,18 @@ pub async fn aggregate_list_and_get(
         let out = match res {
             Ok(o) => o,
             Err(e) => {
-                let (kind, msg) = classify(&e);
-                ctx.error(site("config:BatchGetAggregateResourceConfig").error(kind, msg))
+                ctx.error(site("config:BatchGetAggregateResourceConfig").sdk_error(&e))
                     .await;
                 continue;
             }
         };
-        for item in out.base_configuration_items() {
-            match configuration_item(&base_item_json(item), home_account) {
-                Ok(Some(r)) => {
-                    n += 1;
-                    ctx.resource(r).await;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    ctx.error(
-                        site("config:BatchGetAggregateResourceConfig")
-                            .error(ErrorKind::InvalidResponse, e.to_string()),
-                    )
-                    .await
-                }
-            }
-        }
+        n += emit_items(
+            ctx,
+            out.base_configuration_items(),
+            home_account,
+            &site("config:BatchGetAggregateResourceConfig"),
+        )
+        .await;
         if !out.unprocessed_resource_identifiers().is_empty() {
             ctx.error(site("config:BatchGetAggregateResourceConfig").error(
                 ErrorKind::Throttled,

@@ -15,6 +15,16 @@ pub struct CallSite<'a> {
 }
 
 impl CallSite<'_> {
+    /// The gap an SDK error leaves at this call site.
+    pub fn sdk_error<E, R>(&self, err: &SdkError<E, R>) -> CollectionError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let (kind, message) = classify(err);
+        self.error(kind, message)
+    }
+
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> CollectionError {
         CollectionError {
             provider: Provider::Aws,

@@ -54,6 +54,16 @@ fn global_resource(
     }
 }
 
+/// Where an account-wide IAM call failed.
+fn global_site<'a>(account: &'a str, resource_type: &'a str, api: &'a str) -> CallSite<'a> {
+    CallSite {
+        account,
+        region: None,
+        resource_type: Some(resource_type),
+        api,
+    }
+}
+
 fn date(d: Option<&DateTime>) -> Value {
     d.and_then(|d| d.fmt(DateTimeFormat::DateTime).ok())
         .map_or(Value::Null, Value::String)
@@ -277,14 +287,10 @@ pub async fn password_policy(ctx: &Ctx, client: &aws_sdk_iam::Client, account: &
             json!({"present": false})
         }
         Err(e) => {
-            let (kind, msg) = classify(&e);
-            let site = CallSite {
-                account,
-                region: None,
-                resource_type: Some(PASSWORD_POLICY),
-                api: "iam:GetAccountPasswordPolicy",
-            };
-            ctx.error(site.error(kind, msg)).await;
+            ctx.error(
+                global_site(account, PASSWORD_POLICY, "iam:GetAccountPasswordPolicy").sdk_error(&e),
+            )
+            .await;
             return;
         }
     };
@@ -328,14 +334,8 @@ pub async fn account_summary(ctx: &Ctx, client: &aws_sdk_iam::Client, account: &
             .await;
         }
         Err(e) => {
-            let (kind, msg) = classify(&e);
-            let site = CallSite {
-                account,
-                region: None,
-                resource_type: Some(ACCOUNT_SUMMARY),
-                api: "iam:GetAccountSummary",
-            };
-            ctx.error(site.error(kind, msg)).await;
+            ctx.error(global_site(account, ACCOUNT_SUMMARY, "iam:GetAccountSummary").sdk_error(&e))
+                .await;
         }
     }
 }
@@ -348,12 +348,7 @@ pub async fn credential_report(
     account: &str,
     timeout: Duration,
 ) {
-    let site = |api| CallSite {
-        account,
-        region: None,
-        resource_type: Some(CREDENTIAL_REPORT),
-        api,
-    };
+    let site = |api| global_site(account, CREDENTIAL_REPORT, api);
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(200);
     loop {
@@ -362,8 +357,7 @@ pub async fn credential_report(
             Ok(out) if out.state() == Some(&ReportStateType::Complete) => break,
             Ok(_) => {}
             Err(e) => {
-                let (kind, msg) = classify(&e);
-                ctx.error(site("iam:GenerateCredentialReport").error(kind, msg))
+                ctx.error(site("iam:GenerateCredentialReport").sdk_error(&e))
                     .await;
                 return;
             }
@@ -389,8 +383,7 @@ pub async fn credential_report(
             .map(|b| b.as_ref().to_vec())
             .unwrap_or_default(),
         Err(e) => {
-            let (kind, msg) = classify(&e);
-            ctx.error(site("iam:GetCredentialReport").error(kind, msg))
+            ctx.error(site("iam:GetCredentialReport").sdk_error(&e))
                 .await;
             return;
         }
