@@ -361,6 +361,15 @@ async fn moto_account_is_collected_with_planted_failures() {
             .map(String::as_str),
         Some("platform")
     );
+    let alice_user = &c.named("AWS::IAM::User", "alice").config["configuration"];
+    assert_eq!(
+        alice_user["virtualMfaDevices"][0]["serialNumber"],
+        "arn:aws:iam::123456789012:mfa/alice"
+    );
+    assert_eq!(
+        c.named("AWS::IAM::User", "bob").config["configuration"]["virtualMfaDevices"],
+        serde_json::json!([])
+    );
 
     // Roles: trust policies decoded.
     let cross = &c.named("AWS::IAM::Role", "annexa-cross-account").config["configuration"];

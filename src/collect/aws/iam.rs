@@ -129,6 +129,11 @@ pub async fn authorization_details(
         resource_type: None,
         api: "iam:GetAccountAuthorizationDetails",
     };
+    let mfa = if wanted.contains(&USER) {
+        virtual_mfa_by_user(ctx, client, account).await
+    } else {
+        None
+    };
     let mut marker: Option<String> = None;
     let mut pages = 0u64;
     loop {
@@ -164,6 +169,11 @@ pub async fn authorization_details(
                 "attachedManagedPolicies": attached(u.attached_managed_policies()),
                 "permissionsBoundary": boundary(u.permissions_boundary()),
                 "tags": tags(u.tags()),
+                // Virtual devices only (hardware and FIDO keys are not listed here; the
+                // credential report's mfa_active covers every kind). null: not read.
+                "virtualMfaDevices": mfa.as_ref().map(|m| {
+                    u.arn().and_then(|a| m.get(a)).cloned().unwrap_or_default()
+                }),
             });
             emit(ctx, account, USER, u.arn(), u.user_name(), c).await;
         }
@@ -233,6 +243,47 @@ pub async fn authorization_details(
                 return;
             }
             _ => return,
+        }
+    }
+}
+
+/// Assigned virtual MFA devices by user ARN; `None` (and an error) when they cannot be listed.
+async fn virtual_mfa_by_user(
+    ctx: &Ctx,
+    client: &aws_sdk_iam::Client,
+    account: &str,
+) -> Option<std::collections::HashMap<String, Vec<Value>>> {
+    let mut by_user: std::collections::HashMap<String, Vec<Value>> =
+        std::collections::HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let res = ctx
+            .call(
+                client
+                    .list_virtual_mfa_devices()
+                    .assignment_status(aws_sdk_iam::types::AssignmentStatusType::Assigned)
+                    .set_marker(marker.clone())
+                    .send(),
+            )
+            .await;
+        let out = match res {
+            Ok(o) => o,
+            Err(e) => {
+                ctx.error(global_site(account, USER, "iam:ListVirtualMFADevices").sdk_error(&e))
+                    .await;
+                return None;
+            }
+        };
+        for d in out.virtual_mfa_devices() {
+            if let Some(user) = d.user() {
+                by_user.entry(user.arn().to_string()).or_default().push(
+                    json!({"serialNumber": d.serial_number(), "enableDate": date(d.enable_date())}),
+                );
+            }
+        }
+        match (out.is_truncated(), out.marker()) {
+            (true, Some(m)) => marker = Some(m.to_string()),
+            _ => return Some(by_user),
         }
     }
 }
