@@ -89,6 +89,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Cap for one wait, `Retry-After` included: a server asking for longer is a gap, not a hang.
     pub max_delay: Duration,
+    /// One attempt's limit, so a server that never answers cannot hang the scan.
+    pub timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -97,6 +99,7 @@ impl Default for RetryPolicy {
             max_retries: 5,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
+            timeout: Duration::from_secs(60),
         }
     }
 }
