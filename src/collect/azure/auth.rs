@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use azure_core::Method;
 use chrono::{DateTime, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::http::{HttpError, Transport};
@@ -318,8 +318,15 @@ impl Credential {
     }
 }
 
+/// RFC 3986 unreserved characters stay as they are (tenant ids keep their dashes in paths).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// The chain for these inputs, most specific first.
