@@ -158,7 +158,7 @@ async fn management_group_subscriptions(
         let body = json!({"managementGroups": [mg], "query": query, "options": options});
         let reply = ctx.pipeline.graph_query(&url, &body).await?;
         let page =
-            normalize::graph_page(&reply).map_err(|e| HttpError::InvalidJson(e.to_string()))?;
+            normalize::graph_page(reply).map_err(|e| HttpError::InvalidJson(e.to_string()))?;
         for row in &page.rows {
             let id = row
                 .get("subscriptionId")

@@ -144,9 +144,25 @@ pub fn type_of(id: &str) -> Option<String> {
 
 /// A Resource Graph row or an ARM resource -> `Resource`.
 pub fn resource(value: &Value, hint: Hint<'_>) -> Result<Resource, NormalizeError> {
-    let obj = value
-        .as_object()
-        .ok_or(NormalizeError::NotAnObject(kind_of(value)))?;
+    resource_owned(value.clone(), hint)
+}
+
+/// [`resource`] without copying: the row's parts move into the resource.
+pub fn resource_owned(value: Value, hint: Hint<'_>) -> Result<Resource, NormalizeError> {
+    let Value::Object(mut map) = value else {
+        return Err(NormalizeError::NotAnObject(kind_of(&value)));
+    };
+    let mut take = |k: &str| {
+        let key = map.keys().find(|x| x.eq_ignore_ascii_case(k)).cloned();
+        key.and_then(|key| map.remove(&key))
+    };
+    let parts = [
+        take("properties"),
+        take("sku"),
+        take("kind"),
+        take("identity"),
+    ];
+    let obj = &map;
     let raw_id = str_field(obj, "id").ok_or(NormalizeError::MissingId)?;
     let id = arm_id(raw_id);
     let resource_type = str_field(obj, "type")
@@ -177,15 +193,18 @@ pub fn resource(value: &Value, hint: Hint<'_>) -> Result<Resource, NormalizeErro
                 .to_string()
         });
     let tags = tags(field(obj, "tags"));
-    let part = |k: &str| field(obj, k).cloned().map(loose).unwrap_or(Value::Null);
+    let [properties, sku, kind, identity] = parts;
     let mut config = Map::new();
-    config.insert("properties".into(), part("properties"));
-    config.insert("sku".into(), part("sku"));
     config.insert(
-        "kind".into(),
-        field(obj, "kind").cloned().unwrap_or(Value::Null),
+        "properties".into(),
+        properties.map(loose).unwrap_or(Value::Null),
     );
-    config.insert("identity".into(), part("identity"));
+    config.insert("sku".into(), sku.map(loose).unwrap_or(Value::Null));
+    config.insert("kind".into(), kind.unwrap_or(Value::Null));
+    config.insert(
+        "identity".into(),
+        identity.map(loose).unwrap_or(Value::Null),
+    );
     Ok(Resource {
         provider: Provider::Azure,
         account,
@@ -246,15 +265,29 @@ fn loose_under(key: Option<&str>, v: Value) -> Value {
         Value::Object(m) => {
             let free_form =
                 key.is_some_and(|k| FREE_FORM.iter().any(|f| k.eq_ignore_ascii_case(f)));
+            if free_form {
+                return Value::Object(
+                    m.into_iter()
+                        .map(|(k, v)| (k, free_form_value(v)))
+                        .collect(),
+                );
+            }
+            // PascalCase keys are rare: find them first, so common objects move without copies.
+            let renames: Vec<(String, String)> = m
+                .keys()
+                .filter_map(|k| {
+                    camel(k)
+                        .filter(|c| !m.contains_key(c))
+                        .map(|c| (k.clone(), c))
+                })
+                .collect();
             let mut out = Map::with_capacity(m.len());
-            let keys: Vec<String> = m.keys().cloned().collect();
             for (k, v) in m {
-                let v = if free_form {
-                    free_form_value(v)
-                } else {
-                    loose_under(Some(&k), v)
+                let v = loose_under(Some(&k), v);
+                let k = match renames.iter().find(|(old, _)| *old == k) {
+                    Some((_, new)) => new.clone(),
+                    None => k,
                 };
-                let k = if free_form { k } else { camel(&k, &keys) };
                 out.insert(k, v);
             }
             Value::Object(out)
@@ -326,76 +359,76 @@ fn is_numeric_key(k: &str) -> bool {
 
 /// `IsEnabled` -> `isEnabled`, unless a camelCase twin already exists; acronyms (`IPAddress`)
 /// and keys that are not PascalCase stay as they are.
-fn camel(k: &str, siblings: &[String]) -> String {
+fn camel(k: &str) -> Option<String> {
     let mut chars = k.chars();
     match (chars.next(), chars.next()) {
         (Some(a), Some(b)) if a.is_ascii_uppercase() && b.is_ascii_lowercase() => {
-            let c = format!("{}{}", a.to_ascii_lowercase(), &k[1..]);
-            if siblings.iter().any(|s| s == &c) {
-                k.to_string()
-            } else {
-                c
-            }
+            Some(format!("{}{}", a.to_ascii_lowercase(), &k[1..]))
         }
-        _ => k.to_string(),
+        _ => None,
     }
 }
 
 /// A Resource Graph response page, in either result format (`objectArray` or the 2019 `table`).
-pub fn graph_page(body: &Value) -> Result<GraphPage, NormalizeError> {
-    let obj = body
-        .as_object()
-        .ok_or(NormalizeError::NotAnObject(kind_of(body)))?;
-    let number = |k: &'static str| -> Result<Option<u64>, NormalizeError> {
-        match field(obj, k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => {
-                n.as_u64()
-                    .map(Some)
-                    .ok_or_else(|| NormalizeError::BadField {
-                        field: k,
-                        reason: format!("{n} is not a count"),
-                    })
-            }
-            Some(Value::String(s)) => {
-                s.trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| NormalizeError::BadField {
-                        field: k,
-                        reason: format!("'{s}' is not a count"),
-                    })
-            }
-            Some(other) => Err(NormalizeError::BadField {
-                field: k,
-                reason: format!("found {}", kind_of(other)),
-            }),
-        }
+pub fn graph_page(body: Value) -> Result<GraphPage, NormalizeError> {
+    let Value::Object(mut obj) = body else {
+        return Err(NormalizeError::NotAnObject(kind_of(&body)));
     };
-    let truncated = match field(obj, "resultTruncated") {
+    let number =
+        |obj: &Map<String, Value>, k: &'static str| -> Result<Option<u64>, NormalizeError> {
+            match field(obj, k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => {
+                    n.as_u64()
+                        .map(Some)
+                        .ok_or_else(|| NormalizeError::BadField {
+                            field: k,
+                            reason: format!("{n} is not a count"),
+                        })
+                }
+                Some(Value::String(s)) => {
+                    s.trim()
+                        .parse::<u64>()
+                        .map(Some)
+                        .map_err(|_| NormalizeError::BadField {
+                            field: k,
+                            reason: format!("'{s}' is not a count"),
+                        })
+                }
+                Some(other) => Err(NormalizeError::BadField {
+                    field: k,
+                    reason: format!("found {}", kind_of(other)),
+                }),
+            }
+        };
+    let total_records = number(&obj, "totalRecords")?;
+    let count = number(&obj, "count")?;
+    let truncated = match field(&obj, "resultTruncated") {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
     };
-    let skip_token = field(obj, "$skipToken")
-        .or_else(|| field(obj, "skipToken"))
+    let skip_token = field(&obj, "$skipToken")
+        .or_else(|| field(&obj, "skipToken"))
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let rows = match field(obj, "data") {
-        Some(Value::Array(rows)) => rows.clone(),
-        Some(Value::Object(table)) => table_rows(table)?,
+    // Taken out, not copied: a page is up to 1000 resources.
+    let data_key = obj.keys().find(|k| k.eq_ignore_ascii_case("data")).cloned();
+    let rows = match data_key.and_then(|k| obj.remove(&k)) {
+        Some(Value::Array(rows)) => rows,
+        Some(Value::Object(table)) => table_rows(&table)?,
         Some(Value::Null) | None => return Err(NormalizeError::MissingField("data")),
         Some(other) => {
             return Err(NormalizeError::BadField {
                 field: "data",
-                reason: format!("found {}", kind_of(other)),
+                reason: format!("found {}", kind_of(&other)),
             })
         }
     };
     Ok(GraphPage {
-        total_records: number("totalRecords")?,
-        count: number("count")?,
+        total_records,
+        count,
         truncated,
         skip_token,
         rows,
@@ -556,7 +589,7 @@ mod tests {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             let b = body(f);
             let items: Vec<Value> = if name.starts_with("Resources") {
-                let page = graph_page(&b).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let page = graph_page(b.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(page.count, Some(page.rows.len() as u64), "{name}");
                 page.rows
             } else {
@@ -646,7 +679,7 @@ mod tests {
 
     #[test]
     fn graph_table_format_and_paging_token() {
-        let page = graph_page(&example(
+        let page = graph_page(example(
             "resourcegraph/2019-04-01/ResourcesFirstPageQuery.json",
         ))
         .unwrap();
@@ -658,7 +691,7 @@ mod tests {
         );
         assert_eq!(page.rows.len(), 3);
         assert_eq!(page.rows[1]["name"], json!("TestAA"));
-        let objects = graph_page(&example(
+        let objects = graph_page(example(
             "resourcegraph/2024-04-01/ResourcesFirstPageQuery.json",
         ))
         .unwrap();
@@ -725,12 +758,12 @@ mod tests {
 
     #[test]
     fn broken_pages_are_errors() {
-        assert!(graph_page(&json!([1])).is_err());
-        assert!(graph_page(&json!({"count": 1})).is_err());
+        assert!(graph_page(json!([1])).is_err());
+        assert!(graph_page(json!({"count": 1})).is_err());
         assert!(
-            graph_page(&json!({"data": {"columns": [{"name": "id"}], "rows": [[1, 2]]}})).is_err()
+            graph_page(json!({"data": {"columns": [{"name": "id"}], "rows": [[1, 2]]}})).is_err()
         );
-        assert!(graph_page(&json!({"totalRecords": "x", "data": []})).is_err());
+        assert!(graph_page(json!({"totalRecords": "x", "data": []})).is_err());
         assert!(resource(&json!({"name": "x"}), Hint::default()).is_err());
     }
 }

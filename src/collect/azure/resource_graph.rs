@@ -262,77 +262,110 @@ async fn query_pages(
         [one] => format!("azure/{one}"),
         many => format!("azure/{} subscriptions", many.len()),
     };
-    let mut token: Option<String> = None;
-    let mut seen: HashSet<String> = HashSet::new();
-    let (mut pages, mut rows) = (0u32, 0u64);
-    loop {
+    let request = |token: Option<String>| {
         let mut options = json!({"$top": page_size, "resultFormat": "objectArray"});
-        if let Some(t) = &token {
+        if let Some(t) = token {
             options["$skipToken"] = json!(t);
         }
         let body = json!({"subscriptions": subs, "query": kql, "options": options});
-        let reply = match ctx.pipeline.graph_query(&url, &body).await {
-            Ok(v) => v,
-            Err(e) => return Ok(Err((e.into(), pages))),
+        let (pipeline, url) = (ctx.pipeline.clone(), url.clone());
+        // Spawned, so the next page travels while this one is normalised and sent on.
+        tokio::spawn(async move { pipeline.graph_query(&url, &body).await })
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let (mut pages, mut rows) = (0u32, 0u64);
+    let mut in_flight = request(None);
+    loop {
+        let reply = match in_flight.await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Ok(Err((e.into(), pages))),
+            Err(join) => {
+                return Err(FatalError(format!(
+                    "a Resource Graph request task failed: {join}"
+                )))
+            }
         };
-        let page = match normalize::graph_page(&reply) {
+        let page = match normalize::graph_page(reply) {
             Ok(p) => p,
             Err(e) => return Ok(Err((e.into(), pages))),
         };
         pages += 1;
         rows += page.rows.len() as u64;
-        let empty = page.rows.is_empty();
-        for row in page.rows {
-            handle_row(ctx, q, &row, found).await?;
-        }
+        // Decide on the next page before handling this one, so it can be fetched meanwhile.
+        let next = match &page.skip_token {
+            None => Ok(None),
+            Some(next) => {
+                let stop = if !seen.insert(next.clone()) {
+                    Some("the service sent the same $skipToken twice")
+                } else if page.rows.is_empty() {
+                    Some("the service sent an empty page with a $skipToken")
+                } else if page.total_records.is_some_and(|t| rows >= t) {
+                    Some("the service sent a $skipToken after every row it announced")
+                } else if pages >= ctx.opts.max_pages {
+                    Some("the query reached the page limit")
+                } else {
+                    None
+                };
+                match stop {
+                    Some(why) => {
+                        let total = page
+                            .total_records
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "?".into());
+                        Err(format!(
+                            "paging stopped after {pages} pages ({rows} of {total} rows): {why}"
+                        ))
+                    }
+                    None => Ok(Some(next.clone())),
+                }
+            }
+        };
+        let prefetch = match &next {
+            Ok(Some(t)) => Some(request(Some(t.clone()))),
+            _ => None,
+        };
         let total_pages = page
             .total_records
             .map(|t| t.div_ceil(u64::from(page_size)).max(1));
+        let message = match page.total_records {
+            Some(t) => format!("Resource Graph {}: {rows} of {t} rows", q.table),
+            None => format!("Resource Graph {}: {rows} rows", q.table),
+        };
+        for row in page.rows {
+            if let Err(e) = handle_row(ctx, q, row, found).await {
+                if let Some(p) = prefetch {
+                    p.abort();
+                }
+                return Err(e);
+            }
+        }
         ctx.emit(Event::Progress(Progress {
             scope: scope.clone(),
             done: u64::from(pages),
             total: total_pages,
-            message: match page.total_records {
-                Some(t) => format!("Resource Graph {}: {rows} of {t} rows", q.table),
-                None => format!("Resource Graph {}: {rows} rows", q.table),
-            },
+            message,
         }))
         .await?;
-        let Some(next) = page.skip_token else {
-            return Ok(Ok(()));
-        };
-        let stop = if !seen.insert(next.clone()) {
-            Some("the service sent the same $skipToken twice")
-        } else if empty {
-            Some("the service sent an empty page with a $skipToken")
-        } else if page.total_records.is_some_and(|t| rows >= t) {
-            Some("the service sent a $skipToken after every row it announced")
-        } else if pages >= ctx.opts.max_pages {
-            Some("the query reached the page limit")
-        } else {
-            None
-        };
-        if let Some(why) = stop {
-            let total = page
-                .total_records
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "?".into());
-            let msg = format!("paging stopped after {pages} pages ({rows} of {total} rows): {why}");
-            return Ok(Err((GraphError::Paging(msg), pages)));
+        match (next, prefetch) {
+            (Err(msg), _) => return Ok(Err((GraphError::Paging(msg), pages))),
+            (Ok(Some(_)), Some(p)) => in_flight = p,
+            _ => return Ok(Ok(())),
         }
-        token = Some(next);
     }
 }
 
 async fn handle_row(
     ctx: &Ctx<'_>,
     q: &TableQuery,
-    row: &Value,
+    row: Value,
     found: &mut Found,
 ) -> Result<(), FatalError> {
-    let r = match normalize::resource(row, Hint::default()) {
+    // Only a row that fails needs its text again, for the error's subscription.
+    let ids = (row.get("subscriptionId").cloned(), row.get("id").cloned());
+    let r = match normalize::resource_owned(row, Hint::default()) {
         Ok(r) => r,
         Err(e) => {
+            let row = json!({"subscriptionId": ids.0, "id": ids.1});
             let api = format!("POST {PATH} ({})", q.table);
             let sub = row
                 .get("subscriptionId")
