@@ -284,6 +284,20 @@ impl Fake {
             self.throttled.fetch_add(1, Ordering::SeqCst);
             return arm_error(429, "RateLimiting", "slow down").insert_header("retry-after", "1");
         }
+        if let Some(mg) = body.get("managementGroups") {
+            assert_eq!(mg, &json!(["mg-prod"]));
+            assert!(body["query"]
+                .as_str()
+                .unwrap()
+                .starts_with("ResourceContainers"));
+            let rows: Vec<Value> = [(SUB2, "Enabled"), (SUB3, "Disabled")]
+                .iter()
+                .map(|(s, state)| json!({"subscriptionId": s, "name": format!("sub {s}"), "properties": {"state": state}}))
+                .collect();
+            return ResponseTemplate::new(200).set_body_json(
+                json!({"totalRecords": 2, "count": 2, "resultTruncated": "false", "data": rows}),
+            );
+        }
         let subs: Vec<String> = body["subscriptions"]
             .as_array()
             .unwrap()
@@ -1026,4 +1040,21 @@ async fn unknown_subscription_is_a_gap() {
     assert_eq!(o.errors[0].account, "bbbbbbbb-0000-0000-0000-000000000009");
     assert_eq!(o.errors[0].kind, ErrorKind::AccessDenied);
     assert_eq!(o.of_type("microsoft.keyvault/vaults").len(), 2);
+}
+
+#[tokio::test]
+async fn management_group_scopes_the_subscriptions() {
+    let mut h = harness(Faults::default()).await;
+    h.opts.management_group = Some("mg-prod".into());
+    let (result, o) = run(&h.opts, filter(&["microsoft.keyvault/vaults"])).await;
+    result.unwrap();
+    let accounts: Vec<&str> = o.sources.iter().map(|s| s.account.as_str()).collect();
+    assert_eq!(accounts, [SUB2, SUB3]);
+    assert_eq!(o.errors.len(), 1);
+    assert_eq!(o.errors[0].account, SUB3);
+    assert_eq!(o.of_type("microsoft.keyvault/vaults").len(), 2);
+    assert!(o.resources.iter().all(|r| r.account == SUB2));
+    // No subscription listing: the management group defines the scope.
+    let requests = h.server.received_requests().await.unwrap();
+    assert!(!requests.iter().any(|r| r.url.path() == "/subscriptions"));
 }
