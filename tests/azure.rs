@@ -247,7 +247,7 @@ impl Fake {
             }
             None => form.get("client_secret").map(String::as_str) == Some(SECRET),
         };
-        if !(ok_client && ok_secret) || !req.url.path().starts_with(&format!("/{TENANT}/")) {
+        if !(ok_client && ok_secret && req.url.path().starts_with(&format!("/{TENANT}/"))) {
             return ResponseTemplate::new(401)
                 .set_body_json(json!({"error": "invalid_client", "error_description": "AADSTS7000215: bad credentials"}));
         }

@@ -5,7 +5,9 @@ use clap::{Args, ValueEnum};
 
 use annexa::collect::azure::{AzureCloud, AzureOptions, CredentialEnv};
 
+/// Azure's own cloud names, as `az cloud list` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(clippy::enum_variant_names)]
 pub enum CloudArg {
     #[value(name = "AzureCloud")]
     AzureCloud,

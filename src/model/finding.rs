@@ -145,7 +145,10 @@ impl Finding {
 
     /// The identity of a finding across scans: check and canonical resource id.
     pub fn key(&self) -> (String, String) {
-        (self.check_id.clone(), canonical_resource_id(self.provider, &self.resource_id))
+        (
+            self.check_id.clone(),
+            canonical_resource_id(self.provider, &self.resource_id),
+        )
     }
 }
 

@@ -43,7 +43,9 @@ impl std::str::FromStr for Provider {
         match s.to_ascii_lowercase().as_str() {
             "aws" => Ok(Provider::Aws),
             "azure" => Ok(Provider::Azure),
-            other => Err(format!("unknown provider '{other}' (expected aws or azure)")),
+            other => Err(format!(
+                "unknown provider '{other}' (expected aws or azure)"
+            )),
         }
     }
 }
@@ -130,7 +132,13 @@ pub struct CollectionError {
 impl CollectionError {
     /// Does this gap hide resources of `resource_type` in `account` / `region`?
     /// An error without a resource type covers every type; without a region, every region.
-    pub fn covers(&self, provider: Provider, account: &str, region: Option<&str>, resource_type: &str) -> bool {
+    pub fn covers(
+        &self,
+        provider: Provider,
+        account: &str,
+        region: Option<&str>,
+        resource_type: &str,
+    ) -> bool {
         self.provider == provider
             && self.account == account
             && match (&self.region, region) {

@@ -19,7 +19,10 @@ pub struct ToolInfo {
 
 impl Default for ToolInfo {
     fn default() -> Self {
-        ToolInfo { name: "annexa".into(), version: env!("CARGO_PKG_VERSION").into() }
+        ToolInfo {
+            name: "annexa".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
     }
 }
 
@@ -109,7 +112,12 @@ pub enum Theme {
 }
 
 impl Theme {
-    pub const ALL: [Theme; 4] = [Theme::Organizational, Theme::People, Theme::Physical, Theme::Technological];
+    pub const ALL: [Theme; 4] = [
+        Theme::Organizational,
+        Theme::People,
+        Theme::Physical,
+        Theme::Technological,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Theme::Organizational => "organizational",
@@ -278,7 +286,10 @@ pub struct ScanResult {
 
 impl ScanResult {
     pub fn check(&self, id: &str) -> Option<&CheckInfo> {
-        self.checks.binary_search_by(|c| c.id.as_str().cmp(id)).ok().map(|i| &self.checks[i])
+        self.checks
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.checks[i])
     }
 
     /// True when collection left gaps.
