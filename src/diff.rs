@@ -64,6 +64,34 @@ impl Snapshot {
         }
     }
 
+    /// From an earlier SARIF file (or any baseline): failing findings and accounts only; which
+    /// checks ran and the control statuses are unknown.
+    pub fn from_baseline(b: &crate::report::baseline::Baseline) -> Snapshot {
+        let failing = b
+            .entries()
+            .iter()
+            .map(|(key, e)| {
+                (
+                    key.clone(),
+                    Entry {
+                        check_id: e.check_id.clone(),
+                        resource_id: key.1.clone(),
+                        account: crate::model::account_key(e.provider, &e.account),
+                        severity: e.severity,
+                        message: e.message.clone(),
+                        accepted: false,
+                    },
+                )
+            })
+            .collect();
+        Snapshot {
+            accounts: b.accounts().clone(),
+            checks: None,
+            failing,
+            controls: BTreeMap::new(),
+        }
+    }
+
     /// Is this failing finding new compared with `self` as the baseline?
     pub fn is_new(&self, check_id: &str, canonical_id: &str) -> bool {
         !self

@@ -3,7 +3,9 @@
 use anyhow::Result;
 
 use annexa::model::ScanResult;
+use annexa::report::baseline::Baseline;
 use annexa::report::json::JsonReporter;
+use annexa::report::sarif::{self, SarifOptions, SarifProfile};
 use annexa::report::{html, soa, OutputFile, ReportError, Reporter};
 
 use super::output::Outputs;
@@ -54,6 +56,50 @@ impl Reporter for SoaReporter {
     }
 }
 
+struct SarifReporter(SarifOptions);
+
+impl Reporter for SarifReporter {
+    fn name(&self) -> &'static str {
+        "sarif"
+    }
+    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
+        let files = sarif::render(result, &self.0).map_err(|e| ReportError {
+            format: "sarif",
+            message: e.to_string(),
+        })?;
+        let parts = files.len();
+        Ok(files
+            .into_iter()
+            .map(|f| {
+                let note = (parts > 1).then(|| {
+                    format!(
+                        "split at GitHub's upload limits: part of {parts} files, {} results, category {}",
+                        f.results,
+                        f.category.as_deref().unwrap_or("-")
+                    )
+                });
+                OutputFile { name: f.name, bytes: f.bytes, note }
+            })
+            .collect())
+    }
+}
+
+fn sarif_options(outputs: &Outputs) -> Result<SarifOptions> {
+    let profile = match &outputs.sarif_profile {
+        Some(p) => p.parse::<SarifProfile>().map_err(anyhow::Error::msg)?,
+        None => SarifProfile::default(),
+    };
+    let baseline = match &outputs.baseline {
+        Some(p) => Some(Baseline::load(p)?),
+        None => None,
+    };
+    Ok(SarifOptions {
+        profile,
+        category: outputs.sarif_category.clone(),
+        baseline,
+    })
+}
+
 pub fn reporters(outputs: &Outputs) -> Result<Vec<Box<dyn Reporter>>> {
     let mut out: Vec<Box<dyn Reporter>> = Vec::new();
     for f in &outputs.formats {
@@ -62,7 +108,7 @@ pub fn reporters(outputs: &Outputs) -> Result<Vec<Box<dyn Reporter>>> {
             Format::Json => out.push(Box::new(JsonReporter)),
             Format::Html => out.push(Box::new(HtmlReporter)),
             Format::Soa => out.push(Box::new(SoaReporter)),
-            Format::Sarif => anyhow::bail!("--format sarif is not available in this build"),
+            Format::Sarif => out.push(Box::new(SarifReporter(sarif_options(outputs)?))),
         }
     }
     Ok(out)

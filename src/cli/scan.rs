@@ -9,8 +9,8 @@ use annexa::model::ScanResult;
 use annexa::scan;
 
 use super::output::{OutputArgs, Outputs};
+use super::progress;
 use super::setup::{EvalArgs, Prepared};
-use super::{exit, progress};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
