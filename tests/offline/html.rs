@@ -5,9 +5,7 @@ use std::time::Instant;
 use annexa::report::html;
 use regex::Regex;
 
-#[path = "../common/scan_results.rs"]
-mod scan_results;
-use scan_results::{big, hostile, HOSTILE};
+use crate::scan_results::{big, hostile, HOSTILE};
 
 /// The text of every element named `tag` that has no attributes: `<tag>...</tag>`.
 fn inline_elements<'a>(page: &'a str, tag: &str) -> Vec<&'a str> {

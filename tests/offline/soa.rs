@@ -5,9 +5,7 @@ use std::process::Command;
 
 use annexa::report::soa;
 
-#[path = "../common/scan_results.rs"]
-mod scan_results;
-use scan_results::hostile;
+use crate::scan_results::hostile;
 
 fn test_python() -> PathBuf {
     let tools = std::env::var_os("ANNEXA_TEST_TOOLS")
