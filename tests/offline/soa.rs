@@ -99,6 +99,7 @@ print(json.dumps({
   "validations": [str(v.sqref) for v in ws.data_validations.dataValidation],
   "fills": {r[0].value: r[5].fill.fgColor.rgb for r in ws.iter_rows(min_row=2)},
   "widths": {k: v.width for k, v in ws.column_dimensions.items()},
+  "created": wb.properties.created.isoformat(),
 }))
 "#;
 
