@@ -221,3 +221,18 @@ fn ten_thousand_failing_findings_fit_in_five_megabytes() {
         page.len()
     );
 }
+
+#[test]
+fn empty_sections_say_what_is_missing() {
+    let mut result = hostile();
+    result.findings.clear();
+    result.errors.clear();
+    result.suppressions.clear();
+    let page = html::render(&result).expect("render");
+    assert_eq!(body_rows(&page, "findings-table"), 0);
+    assert!(page.contains("No findings were recorded."));
+    assert!(page.contains("No risks were accepted in this scan."));
+    assert!(page.contains("Everything the selected checks need was collected."));
+    assert!(!page.contains("id=\"risk-table\"") && !page.contains("id=\"gap-table\""));
+    assert_eq!(body_rows(&page, "control-table"), 93);
+}
