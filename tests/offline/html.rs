@@ -5,7 +5,10 @@ use std::time::Instant;
 use annexa::report::html;
 use regex::Regex;
 
-use crate::scan_results::{big, hostile, HOSTILE};
+/// ScanResult builders shared with `soa.rs` and `tests/browser.rs`.
+#[path = "../common/scan_results.rs"]
+pub(crate) mod scan_results;
+use scan_results::{big, hostile, HOSTILE};
 
 /// The text of every element named `tag` that has no attributes: `<tag>...</tag>`.
 fn inline_elements<'a>(page: &'a str, tag: &str) -> Vec<&'a str> {

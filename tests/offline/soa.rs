@@ -5,7 +5,7 @@ use std::process::Command;
 
 use annexa::report::soa;
 
-use crate::scan_results::hostile;
+use crate::html::scan_results::hostile;
 
 fn test_python() -> PathBuf {
     let tools = std::env::var_os("ANNEXA_TEST_TOOLS")
