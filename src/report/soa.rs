@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use rust_xlsxwriter::{
-    Color, DataValidation, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+    Color, DataValidation, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder,
+    Workbook, XlsxError,
 };
 
 use crate::model::{ControlResult, ControlStatus, ScanResult};
@@ -161,6 +162,25 @@ fn status_colour(s: ControlStatus) -> (Color, Color) {
 pub fn render_xlsx(result: &ScanResult) -> Result<Vec<u8>, SoaError> {
     let rows = rows(result)?;
     let mut book = Workbook::new();
+    // The scan's finish time, not the clock: the same result gives the same file.
+    let created = match result
+        .scope
+        .finished_at
+        .get(..19)
+        .map(ExcelDateTime::parse_from_str)
+    {
+        Some(Ok(t)) => t,
+        _ => ExcelDateTime::from_ymd(2000, 1, 1)?,
+    };
+    book.set_properties(
+        &DocProperties::new()
+            .set_title("Statement of Applicability")
+            .set_subject(format!(
+                "{} controls, assessed by {} {}",
+                result.framework, result.tool.name, result.tool.version
+            ))
+            .set_creation_datetime(&created),
+    );
     let sheet = book.add_worksheet();
     sheet.set_name("Statement of Applicability")?;
 

@@ -5,8 +5,9 @@ use std::time::Instant;
 use annexa::report::html;
 use regex::Regex;
 
+/// ScanResult builders shared with `soa.rs` and `tests/browser.rs`.
 #[path = "../common/scan_results.rs"]
-mod scan_results;
+pub(crate) mod scan_results;
 use scan_results::{big, hostile, HOSTILE};
 
 /// The text of every element named `tag` that has no attributes: `<tag>...</tag>`.
@@ -222,4 +223,19 @@ fn ten_thousand_failing_findings_fit_in_five_megabytes() {
         "report is {} bytes, over 5 MB",
         page.len()
     );
+}
+
+#[test]
+fn empty_sections_say_what_is_missing() {
+    let mut result = hostile();
+    result.findings.clear();
+    result.errors.clear();
+    result.suppressions.clear();
+    let page = html::render(&result).expect("render");
+    assert_eq!(body_rows(&page, "findings-table"), 0);
+    assert!(page.contains("No findings were recorded."));
+    assert!(page.contains("No risks were accepted in this scan."));
+    assert!(page.contains("Everything the selected checks need was collected."));
+    assert!(!page.contains("id=\"risk-table\"") && !page.contains("id=\"gap-table\""));
+    assert_eq!(body_rows(&page, "control-table"), 93);
 }

@@ -5,9 +5,7 @@ use std::process::Command;
 
 use annexa::report::soa;
 
-#[path = "../common/scan_results.rs"]
-mod scan_results;
-use scan_results::hostile;
+use crate::html::scan_results::hostile;
 
 fn test_python() -> PathBuf {
     let tools = std::env::var_os("ANNEXA_TEST_TOOLS")
@@ -101,6 +99,7 @@ print(json.dumps({
   "validations": [str(v.sqref) for v in ws.data_validations.dataValidation],
   "fills": {r[0].value: r[5].fill.fgColor.rgb for r in ws.iter_rows(min_row=2)},
   "widths": {k: v.width for k, v in ws.column_dimensions.items()},
+  "created": wb.properties.created.isoformat(),
 }))
 "#;
 

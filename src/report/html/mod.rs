@@ -120,7 +120,7 @@ fn escape_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
 /// The page's policy: nothing may load; only our own inline style and script may run.
 pub fn content_security_policy() -> String {
     format!(
-        "default-src 'none'; script-src '{}'; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
+        "default-src 'none'; script-src '{}'; style-src '{}'; base-uri 'none'; form-action 'none'",
         sha256_source(JS),
         sha256_source(CSS)
     )
