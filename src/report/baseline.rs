@@ -119,13 +119,7 @@ pub enum BaselineError {
     },
 }
 
-/// `aws/123456789012`; Azure subscription ids are case-insensitive.
-pub fn account_key(provider: Provider, account: &str) -> String {
-    match provider {
-        Provider::Aws => format!("aws/{account}"),
-        Provider::Azure => format!("azure/{}", account.to_ascii_lowercase()),
-    }
-}
+pub use crate::model::account_key;
 
 /// The accounts a scan covered: its sources, and any account its findings name.
 pub fn scan_accounts(result: &ScanResult) -> BTreeSet<String> {
@@ -135,6 +129,7 @@ pub fn scan_accounts(result: &ScanResult) -> BTreeSet<String> {
         .iter()
         .map(|s| account_key(s.provider, &s.account))
         .collect();
+    a.extend(result.scope.accounts.keys().cloned());
     a.extend(
         result
             .findings
@@ -178,12 +173,8 @@ impl BaselineEntry {
     }
 
     pub fn key(&self) -> BaselineKey {
-        let id = match self.provider {
-            // Same rule as `Finding::key`: Azure ids are case-insensitive.
-            Provider::Azure => self.resource_id.to_ascii_lowercase(),
-            Provider::Aws => self.resource_id.clone(),
-        };
-        (self.check_id.clone(), id)
+        // Same rule as `Finding::key`: Azure ids are case-insensitive.
+        (self.check_id.clone(), crate::model::canonical_resource_id(self.provider, &self.resource_id))
     }
 }
 

@@ -156,10 +156,7 @@ pub fn identity_digest(rule_id: &str, canonical_resource_id: &str) -> [u8; 32] {
 }
 
 fn canonical(provider: Provider, id: &str) -> String {
-    match provider {
-        Provider::Azure => id.to_ascii_lowercase(),
-        Provider::Aws => id.to_owned(),
-    }
+    crate::model::canonical_resource_id(provider, id)
 }
 
 impl<'a> Item<'a> {
