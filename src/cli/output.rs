@@ -176,7 +176,11 @@ impl Outputs {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating output directory {}", self.dir.display()))?;
         for reporter in reporters {
-            for file in reporter.render(result)? {
+            let files = reporter.render(result)?;
+            if reporter.name() == "sarif" {
+                remove_stale_sarif(&self.dir)?;
+            }
+            for file in files {
                 let path = self.dir.join(&file.name);
                 write_atomic(&path, &file.bytes)?;
                 if !self.quiet {
@@ -189,6 +193,23 @@ impl Outputs {
         }
         Ok(())
     }
+}
+
+/// A split run writes results-1.sarif ...; parts of an earlier, larger run must not linger beside
+/// them and be uploaded again.
+fn remove_stale_sarif(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let part = name
+            .strip_prefix("results-")
+            .and_then(|r| r.strip_suffix(".sarif"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if name == "results.sarif" || part {
+            std::fs::remove_file(dir.join(&name))
+                .with_context(|| format!("removing stale {name}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Exit code of a judged result: 1 gate tripped, 3 incomplete and nothing else failed, 0 clean.

@@ -174,7 +174,10 @@ impl BaselineEntry {
 
     pub fn key(&self) -> BaselineKey {
         // Same rule as `Finding::key`: Azure ids are case-insensitive.
-        (self.check_id.clone(), crate::model::canonical_resource_id(self.provider, &self.resource_id))
+        (
+            self.check_id.clone(),
+            crate::model::canonical_resource_id(self.provider, &self.resource_id),
+        )
     }
 }
 

@@ -124,6 +124,7 @@ fn scan(
             inventory_digest: "sha256:00".into(),
             resource_count: 4,
             unchecked_types: BTreeMap::new(),
+            accounts: Default::default(),
         },
         checks,
         stats: BTreeMap::new(),
@@ -1330,4 +1331,84 @@ fn validators_reject_what_github_rejects() {
         "the schema accepts level `fatal` or a string description"
     );
     assert!(multitool_errors(&file.bytes, "intact file").is_empty());
+}
+
+/// The whole pipeline: the demo estate scanned through the CLI, its SARIF valid for GitHub, and
+/// rendered again from results.json without rescanning to the same bytes.
+#[test]
+fn demo_scan_sarif_from_the_cli_validates_and_renders_again_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("annexa")
+            .unwrap()
+            .current_dir(dir.path())
+            .env("ANNEXA_NOW", "2026-11-23T12:00:00Z")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // A stale part of an earlier split run must not survive.
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/results-7.sarif"), "{}").unwrap();
+    run(&[
+        "scan",
+        "--demo",
+        "--format",
+        "json,sarif",
+        "--output-dir",
+        "out",
+        "--sarif-category",
+        "demo",
+    ]);
+    assert!(!dir.path().join("out/results-7.sarif").exists());
+    let bytes = std::fs::read(dir.path().join("out/results.sarif")).unwrap();
+    let file = SarifFile {
+        name: "results.sarif".into(),
+        bytes: bytes.clone(),
+        category: Some("demo".into()),
+        results: 0,
+    };
+    let v = assert_valid(&file, "demo scan");
+    assert_eq!(v["runs"][0]["automationDetails"]["id"], "demo/");
+    assert!(results(&v).len() > 50, "the demo estate has many failures");
+    run(&[
+        "report",
+        "--results",
+        "out/results.json",
+        "--format",
+        "sarif",
+        "--output-dir",
+        "again",
+        "--sarif-category",
+        "demo",
+    ]);
+    assert_eq!(
+        std::fs::read(dir.path().join("again/results.sarif")).unwrap(),
+        bytes
+    );
+    // The full profile with the scan itself as baseline: every result unchanged.
+    run(&[
+        "report",
+        "--results",
+        "out/results.json",
+        "--format",
+        "sarif",
+        "--output-dir",
+        "full",
+        "--sarif-profile",
+        "full",
+        "--baseline",
+        "out/results.json",
+    ]);
+    let full: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("full/results.sarif")).unwrap())
+            .unwrap();
+    assert!(results(&full)
+        .iter()
+        .all(|r| r["baselineState"] == "unchanged"));
 }
