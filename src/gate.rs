@@ -64,6 +64,8 @@ impl Verdict {
 pub enum GateError {
     #[error("--fail-on-new needs --baseline OLD (an earlier results.json or SARIF file)")]
     NoBaseline,
+    #[error("the baseline covers {baseline} but this scan covers {current}: no account in common, so every finding would look new. Use a baseline from a scan of the same accounts")]
+    BaselineScope { baseline: String, current: String },
     #[error("--fail-on-control names {0}, which is not a control of framework {1}")]
     UnknownControl(String, String),
 }
@@ -76,6 +78,16 @@ pub fn judge(
 ) -> Result<Verdict, GateError> {
     if gate.only_new && baseline.is_none() {
         return Err(GateError::NoBaseline);
+    }
+    if let (true, Some(b)) = (gate.only_new, baseline) {
+        let current: BTreeSet<String> = result.scope.accounts.keys().cloned().collect();
+        if !b.accounts.is_empty() && !current.is_empty() && b.accounts.is_disjoint(&current) {
+            let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+            return Err(GateError::BaselineScope {
+                baseline: join(&b.accounts),
+                current: join(&current),
+            });
+        }
     }
     let known: BTreeSet<&str> = result.controls.iter().map(|c| c.id.as_str()).collect();
     for c in &gate.controls {

@@ -900,3 +900,63 @@ fn results_schema_is_committed_and_the_demo_validates() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn demo_results_golden_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, r, _) = demo(dir.path(), &[]);
+    // Counts first, so that a wrong snapshot cannot simply be approved.
+    let fails = findings(&r, "fail");
+    assert!(fails.len() >= 60, "{} failing findings", fails.len());
+    assert!(
+        fails.iter().any(|f| f["provider"] == "aws")
+            && fails.iter().any(|f| f["provider"] == "azure")
+    );
+    assert!(
+        findings(&r, "error").is_empty(),
+        "the demo estate is complete: no check may error on it"
+    );
+    let statuses: Vec<&str> = r["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 93);
+    assert!(statuses.contains(&"fail") && statuses.contains(&"manual"));
+    assert_eq!(r["scope"]["sources"].as_array().unwrap().len(), 2);
+    insta::assert_json_snapshot!("demo_results", r, {
+        ".scope.started_at" => "[time]",
+        ".scope.finished_at" => "[time]",
+        ".scope.accounts.*.finished_at" => "[time]",
+        ".tool.version" => "[version]",
+    });
+}
+
+#[test]
+fn a_baseline_of_other_accounts_is_refused_for_fail_on_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let (aws, azure) = split_demo(dir.path());
+    scan_to(dir.path(), &aws, "a");
+    let out = annexa(dir.path())
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--output-dir",
+            "b",
+            "--fail-on-new",
+            "--baseline",
+            "a/results.json",
+            "--inventory",
+        ])
+        .arg(&azure)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no account in common") && err.contains("aws/123456789012"),
+        "{err}"
+    );
+}

@@ -39,21 +39,23 @@ pub fn rule_name(id: &str) -> String {
 
 /// Tags: `security`, the provider, the service, then `<framework>/<control>` until 20.
 pub fn tags(check: &CheckInfo, framework: &str) -> Vec<String> {
-    let mut tags: Vec<String> = vec![
-        "security".into(),
-        check.provider.as_str().into(),
+    // SARIF requires unique tags: a service named like a fixed tag (Azure `security`) is
+    // listed once.
+    let fixed = [
+        "security".to_string(),
+        check.provider.as_str().to_string(),
         check.service.to_ascii_lowercase(),
     ];
-    for c in &check.controls {
+    let controls = check.controls.iter().map(|c| format!("{framework}/{c}"));
+    let mut tags: Vec<String> = Vec::new();
+    for t in fixed.into_iter().chain(controls) {
         if tags.len() >= MAX_TAGS {
             break;
         }
-        let t = format!("{framework}/{c}");
         if !tags.contains(&t) {
             tags.push(t);
         }
     }
-    tags.dedup();
     tags
 }
 
@@ -232,6 +234,29 @@ pub fn rule(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tags_are_unique_when_the_service_is_called_security() {
+        let mut check = crate::model::CheckInfo {
+            id: "azure.security.defender-for-servers-enabled".into(),
+            provider: crate::model::Provider::Azure,
+            service: "security".into(),
+            title: "t".into(),
+            severity: crate::model::Severity::High,
+            resource_types: vec![],
+            description: "d".into(),
+            risk: "r".into(),
+            remediation: Default::default(),
+            controls: vec!["A.8.16".into(), "A.8.16".into()],
+            params: Default::default(),
+        };
+        assert_eq!(
+            super::tags(&check, "iso27001-2022"),
+            ["security", "azure", "iso27001-2022/A.8.16"]
+        );
+        check.controls = (1..40).map(|i| format!("A.5.{i}")).collect();
+        assert_eq!(super::tags(&check, "iso27001-2022").len(), super::MAX_TAGS);
+    }
+
     use super::*;
 
     fn check_with_controls(n: usize) -> CheckInfo {
