@@ -9,7 +9,8 @@
 //! keeps that API honest.
 //!
 //! Every resource is a copy of a demo-estate resource (so the shapes are exactly the collected
-//! ones and the good/bad mix of the demo carries over), moved to one of several accounts (one AWS
+//! ones): a quarter (`--bad-share`) from the demo resources that are misconfigured on purpose, the
+//! rest from the well-configured ones, moved to one of several accounts (one AWS
 //! account and one Azure subscription per 2,000 resources), renamed to a unique name and id, and
 //! grown to a target size drawn between 1.5 and 10 KB, skewed towards the small end as real
 //! configuration items are (1.5 KB * (10/1.5)^(u^2), u uniform: median about 2.6 KB, mean about
@@ -37,6 +38,10 @@ struct Args {
     /// PRNG seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Share of resources copied from the demo resources that are misconfigured on purpose;
+    /// the rest copy the well-configured ones. The demo itself is mostly bad, real estates less so.
+    #[arg(long, default_value_t = 0.25)]
+    bad_share: f64,
     /// Output file (`.zst` for compressed).
     #[arg(short, long)]
     output: PathBuf,
@@ -75,6 +80,35 @@ fn is_account_fact(t: &str, name: &str) -> bool {
         )
 }
 
+/// Demo resources that are misconfigured on purpose (see scripts/gen-demo-estate.py).
+const DELIBERATELY_BAD: &[&str] = &[
+    "nw-public-website",
+    "nw-data-exports",
+    "nw-legacy-backups",
+    "bob.dev",
+    "ci-deploy",
+    "dave.contractor",
+    "nw-full-access-legacy",
+    "bastion-ssh",
+    "win-rdp",
+    "legacy-open",
+    "vol-0c3e5a7b9d1f3a5c7",
+    "i-0b4d6f8a0c2e4a6c8",
+    "i-0c5e7a9b1d3f5a7c9",
+    "nw-reporting-db",
+    "nw-management-events",
+    "7a2b9c4d-1e6f-4a3b-8c5d-2e9f0a1b3c4d",
+    "vpc-0f9e8d7c6b5a40392",
+    "stnwlegacy",
+    "nsg-nw-web",
+    "kv-nw-legacy",
+    "sql-nw-orders",
+    "vm-nw-jump01",
+    "vm-nw-jump01_OsDisk_1",
+    "app-nw-legacy",
+    "9d1f3b5d-7f9a-4c1e-3b5d-7f9a1c3e5b7d",
+];
+
 struct Template {
     json: String,
     account: String,
@@ -88,22 +122,29 @@ fn main() -> anyhow::Result<()> {
     let mut rng = Rng(args.seed);
 
     let demo: Vec<Resource> = annexa::demo::reader()?.collect::<Result<_, _>>()?;
-    let (mut facts, mut pool): (
-        BTreeMap<Provider, Vec<Template>>,
-        BTreeMap<Provider, Vec<Template>>,
-    ) = Default::default();
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.bad_share),
+        "--bad-share is a fraction between 0 and 1"
+    );
+    let mut facts: BTreeMap<Provider, Vec<Template>> = BTreeMap::new();
+    // provider -> (good, bad)
+    let mut pool: BTreeMap<Provider, (Vec<Template>, Vec<Template>)> = BTreeMap::new();
     for r in &demo {
         let t = Template {
             json: serde_json::to_string(r)?,
             account: r.account.clone(),
             name: r.name.clone(),
         };
-        let target = if is_account_fact(&r.resource_type, &r.name) {
-            &mut facts
+        if is_account_fact(&r.resource_type, &r.name) {
+            facts.entry(r.provider).or_default().push(t);
         } else {
-            &mut pool
-        };
-        target.entry(r.provider).or_default().push(t);
+            let (good, bad) = pool.entry(r.provider).or_default();
+            if DELIBERATELY_BAD.contains(&r.name.as_str()) {
+                bad.push(t)
+            } else {
+                good.push(t)
+            }
+        }
     }
 
     let accounts = args.resources.div_ceil(RESOURCES_PER_ACCOUNT).max(1);
@@ -157,12 +198,17 @@ fn main() -> anyhow::Result<()> {
             written += 1;
             in_account += 1;
         }
-        let templates = &pool[&source.provider];
+        let (good, bad) = &pool[&source.provider];
         while in_account < quota {
             if written == args.resources {
                 break 'accounts;
             }
             serial += 1;
+            let templates = if rng.unit() < args.bad_share {
+                bad
+            } else {
+                good
+            };
             let t = &templates[rng.below(templates.len())];
             let mut r = instantiate(t, &source.account, Some(serial))?;
             let target = (1_500.0 * (10_000.0f64 / 1_500.0).powf(rng.unit().powi(2))) as usize;

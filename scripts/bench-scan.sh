@@ -32,7 +32,7 @@ done
 if [ "$MODE" = scan ]; then
   probe="$BENCH/synthetic-10k-seed$SEED.jsonl"
   set +e
-  "$BIN/annexa" scan --inventory "$probe" >/dev/null 2>"$BENCH/probe.err"
+  "$BIN/annexa" scan --inventory "$probe" --output-dir "$BENCH/results" >/dev/null 2>"$BENCH/probe.err"
   rc=$?
   set -e
   # 0 clean, 1 findings, 3 incomplete: the scan ran. 2 (or anything else): not usable yet.
@@ -48,7 +48,8 @@ measure() {
   local file=$1 out="$BENCH/time.out"
   local cmd
   if [ "$MODE" = scan ]; then
-    cmd=("$BIN/annexa" scan --inventory "$file")
+    # Default formats (console and results.json): the whole pipeline a user runs.
+    cmd=("$BIN/annexa" scan --inventory "$file" --output-dir "$BENCH/results")
   else
     cmd=("$BIN/examples/read_inventory" "$file")
   fi
@@ -70,7 +71,7 @@ measure() {
 }
 
 echo
-echo "mode: $MODE ($( [ "$MODE" = scan ] && echo 'annexa scan --inventory FILE' || echo 'examples/read_inventory FILE' ))"
+echo "mode: $MODE ($( [ "$MODE" = scan ] && echo 'annexa scan --inventory FILE --output-dir target/bench/results' || echo 'examples/read_inventory FILE' ))"
 printf '%-36s %10s %8s %8s %12s %12s\n' file resources wall_s cpu_s resources/s peak_rss_MB
 declare -A RSS
 for ext in jsonl jsonl.zst; do
