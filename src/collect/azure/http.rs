@@ -345,22 +345,29 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub async fn get_json(&self, url: &str) -> Result<Value, HttpError> {
-        self.json(Method::Get, url, None, false).await
+        let bytes = self.bytes(Method::Get, url, None, false).await?;
+        serde_json::from_slice(&bytes).map_err(|e| HttpError::InvalidJson(e.to_string()))
     }
 
     /// A Resource Graph query: the only POST the collector makes.
     pub async fn graph_query(&self, url: &str, body: &Value) -> Result<Value, HttpError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Transport(e.to_string()))?;
-        self.json(Method::Post, url, Some(bytes), true).await
+        let bytes = self.graph_query_bytes(url, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| HttpError::InvalidJson(e.to_string()))
     }
 
-    async fn json(
+    /// The same query, unparsed: the pager reads the `$skipToken` before the rows.
+    pub async fn graph_query_bytes(&self, url: &str, body: &Value) -> Result<Vec<u8>, HttpError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Transport(e.to_string()))?;
+        self.bytes(Method::Post, url, Some(bytes), true).await
+    }
+
+    async fn bytes(
         &self,
         method: Method,
         url: &str,
         body: Option<Vec<u8>>,
         graph: bool,
-    ) -> Result<Value, HttpError> {
+    ) -> Result<Vec<u8>, HttpError> {
         let mut refreshed = false;
         loop {
             let token = self
@@ -381,10 +388,7 @@ impl Pipeline {
                 .send(method, url, &headers, body.clone(), quota)
                 .await
             {
-                Ok(raw) => {
-                    return serde_json::from_slice(&raw.body)
-                        .map_err(|e| HttpError::InvalidJson(e.to_string()));
-                }
+                Ok(raw) => return Ok(raw.body),
                 Err(HttpError::Status {
                     status: 401,
                     code,

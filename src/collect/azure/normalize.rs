@@ -369,6 +369,26 @@ fn camel(k: &str) -> Option<String> {
     }
 }
 
+/// The `$skipToken` of a Resource Graph page, read without building its rows (a fast scan),
+/// so the next page can be requested while this one is parsed. `None` when the text is not a
+/// readable page; the full parse reports why.
+pub fn graph_skip_token(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(
+            rename = "$skipToken",
+            alias = "skipToken",
+            alias = "$SkipToken",
+            alias = "SkipToken"
+        )]
+        skip_token: Option<String>,
+    }
+    serde_json::from_slice::<Meta>(bytes)
+        .ok()?
+        .skip_token
+        .filter(|t| !t.is_empty())
+}
+
 /// A Resource Graph response page, in either result format (`objectArray` or the 2019 `table`).
 pub fn graph_page(body: Value) -> Result<GraphPage, NormalizeError> {
     let Value::Object(mut obj) = body else {
@@ -754,6 +774,20 @@ mod tests {
             Some("abc")
         );
         assert_eq!(arm_id("/A/b/"), "/a/b");
+    }
+
+    #[test]
+    fn skip_token_without_rows() {
+        let text = serde_json::to_vec(&example(
+            "resourcegraph/2024-04-01/ResourcesFirstPageQuery.json",
+        ))
+        .unwrap();
+        assert_eq!(
+            graph_skip_token(&text).as_deref(),
+            Some("eyAibm8iOiAibHVjayIsICJidXQiOiAibmljZSIsICJ0cnkiOiAiISIgfQ==")
+        );
+        assert_eq!(graph_skip_token(br#"{"data": [], "count": 0}"#), None);
+        assert_eq!(graph_skip_token(b"{not json"), None);
     }
 
     #[test]

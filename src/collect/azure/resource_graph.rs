@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::{json, Value};
 
 use super::http::HttpError;
-use super::normalize::{self, Hint, NormalizeError};
+use super::normalize::{self, graph_skip_token, Hint, NormalizeError};
 use super::Ctx;
 use crate::collect::{Event, FatalError, Progress};
 use crate::model::{ErrorKind, Resource};
@@ -269,15 +269,15 @@ async fn query_pages(
         }
         let body = json!({"subscriptions": subs, "query": kql, "options": options});
         let (pipeline, url) = (ctx.pipeline.clone(), url.clone());
-        // Spawned, so the next page travels while this one is normalised and sent on.
-        tokio::spawn(async move { pipeline.graph_query(&url, &body).await })
+        // Spawned, so the next page travels while this one is parsed, normalised and sent on.
+        tokio::spawn(async move { pipeline.graph_query_bytes(&url, &body).await })
     };
     let mut seen: HashSet<String> = HashSet::new();
     let (mut pages, mut rows) = (0u32, 0u64);
     let mut in_flight = request(None);
     loop {
-        let reply = match in_flight.await {
-            Ok(Ok(v)) => v,
+        let bytes = match in_flight.await {
+            Ok(Ok(b)) => b,
             Ok(Err(e)) => return Ok(Err((e.into(), pages))),
             Err(join) => {
                 return Err(FatalError(format!(
@@ -285,45 +285,45 @@ async fn query_pages(
                 )))
             }
         };
-        let page = match normalize::graph_page(reply) {
-            Ok(p) => p,
-            Err(e) => return Ok(Err((e.into(), pages))),
-        };
         pages += 1;
-        rows += page.rows.len() as u64;
-        // Decide on the next page before handling this one, so it can be fetched meanwhile.
-        let next = match &page.skip_token {
-            None => Ok(None),
-            Some(next) => {
-                let stop = if !seen.insert(next.clone()) {
-                    Some("the service sent the same $skipToken twice")
-                } else if page.rows.is_empty() {
-                    Some("the service sent an empty page with a $skipToken")
-                } else if page.total_records.is_some_and(|t| rows >= t) {
-                    Some("the service sent a $skipToken after every row it announced")
-                } else if pages >= ctx.opts.max_pages {
-                    Some("the query reached the page limit")
-                } else {
-                    None
-                };
-                match stop {
-                    Some(why) => {
-                        let total = page
-                            .total_records
-                            .map(|t| t.to_string())
-                            .unwrap_or_else(|| "?".into());
-                        Err(format!(
-                            "paging stopped after {pages} pages ({rows} of {total} rows): {why}"
-                        ))
-                    }
-                    None => Ok(Some(next.clone())),
-                }
-            }
-        };
-        let prefetch = match &next {
-            Ok(Some(t)) => Some(request(Some(t.clone()))),
+        // The token first (a fast scan), the next request on its way, then the rows. A token
+        // seen before is never requested again.
+        let early = graph_skip_token(&bytes);
+        let repeated = early.as_ref().is_some_and(|t| !seen.insert(t.clone()));
+        let mut prefetch = match &early {
+            Some(t) if !repeated && pages < ctx.opts.max_pages => Some(request(Some(t.clone()))),
             _ => None,
         };
+        let parsed = serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| GraphError::Http(HttpError::InvalidJson(e.to_string())))
+            .and_then(|v| normalize::graph_page(v).map_err(GraphError::from));
+        drop(bytes);
+        let page = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                abort(prefetch.take());
+                return Ok(Err((e, pages)));
+            }
+        };
+        rows += page.rows.len() as u64;
+        let stop = match &page.skip_token {
+            None => None,
+            Some(_) if repeated => Some("the service sent the same $skipToken twice"),
+            Some(_) if page.rows.is_empty() => {
+                Some("the service sent an empty page with a $skipToken")
+            }
+            Some(_) if page.total_records.is_some_and(|t| rows >= t) => {
+                Some("the service sent a $skipToken after every row it announced")
+            }
+            Some(_) if pages >= ctx.opts.max_pages => Some("the query reached the page limit"),
+            Some(t) if early.as_deref() != Some(t.as_str()) => {
+                Some("the page's $skipToken could not be read")
+            }
+            Some(_) => None,
+        };
+        if stop.is_some() || page.skip_token.is_none() {
+            abort(prefetch.take());
+        }
         let total_pages = page
             .total_records
             .map(|t| t.div_ceil(u64::from(page_size)).max(1));
@@ -331,11 +331,13 @@ async fn query_pages(
             Some(t) => format!("Resource Graph {}: {rows} of {t} rows", q.table),
             None => format!("Resource Graph {}: {rows} rows", q.table),
         };
+        let total = page
+            .total_records
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "?".into());
         for row in page.rows {
             if let Err(e) = handle_row(ctx, q, row, found).await {
-                if let Some(p) = prefetch {
-                    p.abort();
-                }
+                abort(prefetch.take());
                 return Err(e);
             }
         }
@@ -346,11 +348,20 @@ async fn query_pages(
             message,
         }))
         .await?;
-        match (next, prefetch) {
-            (Err(msg), _) => return Ok(Err((GraphError::Paging(msg), pages))),
-            (Ok(Some(_)), Some(p)) => in_flight = p,
-            _ => return Ok(Ok(())),
+        if let Some(why) = stop {
+            let msg = format!("paging stopped after {pages} pages ({rows} of {total} rows): {why}");
+            return Ok(Err((GraphError::Paging(msg), pages)));
         }
+        match prefetch {
+            Some(p) => in_flight = p,
+            None => return Ok(Ok(())),
+        }
+    }
+}
+
+fn abort<T>(task: Option<tokio::task::JoinHandle<T>>) {
+    if let Some(t) = task {
+        t.abort();
     }
 }
 
