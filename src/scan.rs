@@ -15,8 +15,8 @@ use crate::engine::{Catalog, Evaluator};
 use crate::inventory::{Digest, Writer};
 use crate::mappings::{self, Framework};
 use crate::model::{
-    account_key, AccountScope, CheckStats, CollectionError, Finding, FindingStatus, Provider,
-    Resource, ScanResult, Scope, Source, ToolInfo, RESULTS_FORMAT, RESULTS_VERSION,
+    account_key, AccountScope, CheckStats, CollectionError, Finding, FindingStatus, Resource,
+    ScanResult, Scope, Source, ToolInfo, RESULTS_FORMAT, RESULTS_VERSION,
 };
 use crate::suppress::{self, Suppression};
 
@@ -358,9 +358,4 @@ pub fn inventory_events(
 /// The earliest collection time among inventory headers, for `Scope::collected_at`.
 pub fn earliest(times: impl IntoIterator<Item = String>) -> Option<String> {
     times.into_iter().filter(|t| !t.is_empty()).min()
-}
-
-/// True when `p` (a provider filter from the CLI) admits the resource's provider.
-pub fn provider_admits(filter: Option<Provider>, p: Provider) -> bool {
-    filter.is_none_or(|f| f == p)
 }

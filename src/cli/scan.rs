@@ -49,16 +49,20 @@ pub fn run(args: ScanArgs) -> Result<i32> {
     let mut save = outputs.open_save_inventory(&prepared)?;
     let mut on_progress = progress::Progress::new(outputs.quiet);
 
-    let result: ScanResult = match (&args.target, args.demo, args.inventory.is_empty()) {
+    let mut collected_at: Vec<String> = Vec::new();
+    let mut result: ScanResult = match (&args.target, args.demo, args.inventory.is_empty()) {
         (None, true, _) => {
             let reader = annexa::demo::reader().context("reading the embedded demo estate")?;
+            collected_at.push(reader.header().collected_at.clone());
             let events = scan::inventory_events(vec![reader]);
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
         (None, false, false) => {
             let mut readers = Vec::new();
             for path in &args.inventory {
-                readers.push(annexa::inventory::open(path)?);
+                let reader = annexa::inventory::open(path)?;
+                collected_at.push(reader.header().collected_at.clone());
+                readers.push(reader);
             }
             let events = scan::inventory_events(readers);
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
@@ -73,6 +77,9 @@ pub fn run(args: ScanArgs) -> Result<i32> {
         }
     };
     on_progress.finish();
+    // Saved data was collected when its inventories say; a live scan collects as it runs.
+    result.scope.collected_at =
+        scan::earliest(collected_at).or_else(|| Some(result.scope.started_at.clone()));
     if let Some(s) = save.take() {
         s.finish(&result)?;
     }
