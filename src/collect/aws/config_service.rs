@@ -281,34 +281,33 @@ pub async fn select_type(
     let mut pages = 0u64;
     loop {
         // Both forms answer rows and a token; errors are reduced to (code, kind, message).
-        let page: Result<(Vec<String>, Option<String>), (Option<String>, ErrorKind, String)> =
-            match scope {
-                SelectScope::Region { .. } => ctx
-                    .call(
-                        client
-                            .select_resource_config()
-                            .expression(&expr)
-                            .limit(PAGE)
-                            .set_next_token(token.clone())
-                            .send(),
-                    )
-                    .await
-                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
-                    .map_err(|e| failure(&e)),
-                SelectScope::Aggregator { name, .. } => ctx
-                    .call(
-                        client
-                            .select_aggregate_resource_config()
-                            .configuration_aggregator_name(name)
-                            .expression(&expr)
-                            .limit(PAGE)
-                            .set_next_token(token.clone())
-                            .send(),
-                    )
-                    .await
-                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
-                    .map_err(|e| failure(&e)),
-            };
+        let page: Result<Page, Failure> = match scope {
+            SelectScope::Region { .. } => ctx
+                .call(
+                    client
+                        .select_resource_config()
+                        .expression(&expr)
+                        .limit(PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await
+                .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                .map_err(|e| failure(&e)),
+            SelectScope::Aggregator { name, .. } => ctx
+                .call(
+                    client
+                        .select_aggregate_resource_config()
+                        .configuration_aggregator_name(name)
+                        .expression(&expr)
+                        .limit(PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await
+                .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                .map_err(|e| failure(&e)),
+        };
         let (rows, next) = match page {
             Ok(p) => p,
             Err((code, kind, msg)) => {
@@ -359,8 +358,13 @@ pub async fn select_type(
     }
 }
 
-/// An SDK error as (error code, kind, message).
-fn failure<E, R>(e: &aws_sdk_config::error::SdkError<E, R>) -> (Option<String>, ErrorKind, String)
+/// One page of a select: rows and the next token.
+type Page = (Vec<String>, Option<String>);
+/// A failed call: error code, kind and message.
+type Failure = (Option<String>, ErrorKind, String);
+
+/// An SDK error as a `Failure`.
+fn failure<E, R>(e: &aws_sdk_config::error::SdkError<E, R>) -> Failure
 where
     E: aws_sdk_config::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
