@@ -19,10 +19,14 @@ PROFILE="${PROFILE:-debug}"
 mode="stub"
 if [ "${1:-}" = "moto" ] || [ "${1:-}" = "stub" ]; then mode="$1"; shift; fi
 
-build_flags=(--quiet --no-default-features --features aws --example bench_aws)
-[ "$PROFILE" = "release" ] && build_flags+=(--release)
-cargo build "${build_flags[@]}"
-BIN="$CARGO_TARGET_DIR/$PROFILE/examples/bench_aws"
+# BENCH_BIN: an already built benchmark binary (skips the build).
+BIN="${BENCH_BIN:-}"
+if [ -z "$BIN" ]; then
+  build_flags=(--quiet --no-default-features --features aws --example bench_aws)
+  [ "$PROFILE" = "release" ] && build_flags+=(--release)
+  cargo build "${build_flags[@]}"
+  BIN="$CARGO_TARGET_DIR/$PROFILE/examples/bench_aws"
+fi
 
 if [ "$mode" = "stub" ]; then
   exec /usr/bin/time -f "peak memory %M KB, cpu user %U s sys %S s" "$BIN" "$@"
