@@ -7,7 +7,9 @@
 #       calls per resource (target at most 0.02).
 #   scripts/bench-aws.sh moto
 #       annexa, then Prowler if PROWLER (path to its executable) is set, against the same
-#       seeded moto account: wall time, API calls and peak memory of each.
+#       seeded moto account: wall time, API calls and peak memory of each. API calls are the
+#       query/JSON-protocol calls the launcher records (Action= or X-Amz-Target); REST calls
+#       (S3) are not counted, so a tool that reads S3 directly makes more than its count.
 #
 # PROFILE=release builds the benchmark optimised (slow to build once; the figures then measure
 # the collector, not the debug build).
