@@ -7,7 +7,9 @@
 #       calls per resource (target at most 0.02).
 #   scripts/bench-aws.sh moto
 #       annexa, then Prowler if PROWLER (path to its executable) is set, against the same
-#       seeded moto account: wall time, API calls and peak memory of each.
+#       seeded moto account: wall time, API calls and peak memory of each. API calls are the
+#       query/JSON-protocol calls the launcher records (Action= or X-Amz-Target); REST calls
+#       (S3) are not counted, so a tool that reads S3 directly makes more than its count.
 #
 # PROFILE=release builds the benchmark optimised (slow to build once; the figures then measure
 # the collector, not the debug build).
@@ -19,10 +21,14 @@ PROFILE="${PROFILE:-debug}"
 mode="stub"
 if [ "${1:-}" = "moto" ] || [ "${1:-}" = "stub" ]; then mode="$1"; shift; fi
 
-build_flags=(--quiet --no-default-features --features aws --example bench_aws)
-[ "$PROFILE" = "release" ] && build_flags+=(--release)
-cargo build "${build_flags[@]}"
-BIN="$CARGO_TARGET_DIR/$PROFILE/examples/bench_aws"
+# BENCH_BIN: an already built benchmark binary (skips the build).
+BIN="${BENCH_BIN:-}"
+if [ -z "$BIN" ]; then
+  build_flags=(--quiet --no-default-features --features aws --example bench_aws)
+  [ "$PROFILE" = "release" ] && build_flags+=(--release)
+  cargo build "${build_flags[@]}"
+  BIN="$CARGO_TARGET_DIR/$PROFILE/examples/bench_aws"
+fi
 
 if [ "$mode" = "stub" ]; then
   exec /usr/bin/time -f "peak memory %M KB, cpu user %U s sys %S s" "$BIN" "$@"

@@ -711,6 +711,33 @@ async fn stub_aggregator_reads_every_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_aggregator_lists_and_batch_gets_types_select_does_not_return() {
+    let accounts = ["222222222222", "333333333333"];
+    let items = make_items(2800, &accounts, &["us-east-1", "eu-west-1"]);
+    let faults = Faults {
+        list_only_types: ["AWS::KMS::Key".to_string()].into(),
+        ..Faults::default()
+    };
+    let stub = ConfigStub::start(items, faults).await;
+    let mut opts = stub_options(&stub, &["us-east-1"]);
+    opts.aggregator = Some("org".into());
+    let c = run(&opts, &filter(&["AWS::KMS::Key"])).await;
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    let keys = c.of_type("AWS::KMS::Key");
+    assert_eq!(keys.len(), 400);
+    let accounts_seen: BTreeSet<&str> = keys.iter().map(|r| r.account.as_str()).collect();
+    assert_eq!(accounts_seen, accounts.into_iter().collect());
+    assert!(keys[0].config["supplementaryConfiguration"]["Policy"]["Statement"].is_array());
+    let actions = stub.actions().await;
+    assert_eq!(
+        count(&actions, "config:ListAggregateDiscoveredResources"),
+        4
+    );
+    assert_eq!(count(&actions, "config:BatchGetAggregateResourceConfig"), 4);
+    assert_in_policy(&actions);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stub_all_regions_leaves_out_regions_not_enabled() {
     let items = make_items(140, &[HOME_ACCOUNT], &["us-east-1", "eu-west-1"]);
     let faults = Faults {

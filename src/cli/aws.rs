@@ -121,7 +121,6 @@ impl AwsArgs {
                 RetryModeArg::Adaptive => RetryMode::Adaptive,
             },
             max_attempts: self.max_attempts,
-            accounts_file: self.accounts_file.clone(),
             ..AwsOptions::default()
         })
     }

@@ -285,7 +285,7 @@ impl Handler {
             let text = out.to_string();
             let cut = text.len() / 2;
             return ResponseTemplate::new(200).set_body_raw(
-                text[..cut].as_bytes().to_vec(),
+                text.as_bytes()[..cut].to_vec(),
                 "application/x-amz-json-1.1",
             );
         }

@@ -67,10 +67,16 @@ pub async fn recorder_status(
         resource_type: None,
         api,
     };
-    macro_rules! call {
-        ($req:expr, $api:literal) => {{
-            let res = ctx.call($req.send()).await;
-            match res {
+    // The three descriptions are independent: one round trip instead of three.
+    let (recorders, statuses, channels) = futures::join!(
+        ctx.call(client.describe_configuration_recorders().send()),
+        ctx.call(client.describe_configuration_recorder_status().send()),
+        ctx.call(client.describe_delivery_channels().send()),
+    );
+    // The first failure speaks for the region (a denied region fails all three alike).
+    macro_rules! check {
+        ($res:expr, $api:literal) => {
+            match $res {
                 Ok(o) => o,
                 Err(e) => {
                     if quiet_if_not_enabled && is_region_not_enabled(&e) {
@@ -80,20 +86,11 @@ pub async fn recorder_status(
                     return Err(RegionGap::Reported);
                 }
             }
-        }};
+        };
     }
-    let recorders = call!(
-        client.describe_configuration_recorders(),
-        "config:DescribeConfigurationRecorders"
-    );
-    let statuses = call!(
-        client.describe_configuration_recorder_status(),
-        "config:DescribeConfigurationRecorderStatus"
-    );
-    let channels = call!(
-        client.describe_delivery_channels(),
-        "config:DescribeDeliveryChannels"
-    );
+    let recorders = check!(recorders, "config:DescribeConfigurationRecorders");
+    let statuses = check!(statuses, "config:DescribeConfigurationRecorderStatus");
+    let channels = check!(channels, "config:DescribeDeliveryChannels");
     // Delivery status only adds detail to the status resource: a failure here does not stop
     // the region's collection, it is a gap in that resource alone.
     let channel_statuses = if channels.delivery_channels().is_empty() {
@@ -281,34 +278,33 @@ pub async fn select_type(
     let mut pages = 0u64;
     loop {
         // Both forms answer rows and a token; errors are reduced to (code, kind, message).
-        let page: Result<(Vec<String>, Option<String>), (Option<String>, ErrorKind, String)> =
-            match scope {
-                SelectScope::Region { .. } => ctx
-                    .call(
-                        client
-                            .select_resource_config()
-                            .expression(&expr)
-                            .limit(PAGE)
-                            .set_next_token(token.clone())
-                            .send(),
-                    )
-                    .await
-                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
-                    .map_err(|e| failure(&e)),
-                SelectScope::Aggregator { name, .. } => ctx
-                    .call(
-                        client
-                            .select_aggregate_resource_config()
-                            .configuration_aggregator_name(name)
-                            .expression(&expr)
-                            .limit(PAGE)
-                            .set_next_token(token.clone())
-                            .send(),
-                    )
-                    .await
-                    .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
-                    .map_err(|e| failure(&e)),
-            };
+        let page: Result<Page, Failure> = match scope {
+            SelectScope::Region { .. } => ctx
+                .call(
+                    client
+                        .select_resource_config()
+                        .expression(&expr)
+                        .limit(PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await
+                .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                .map_err(|e| failure(&e)),
+            SelectScope::Aggregator { name, .. } => ctx
+                .call(
+                    client
+                        .select_aggregate_resource_config()
+                        .configuration_aggregator_name(name)
+                        .expression(&expr)
+                        .limit(PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await
+                .map(|o| (o.results().to_vec(), o.next_token().map(str::to_string)))
+                .map_err(|e| failure(&e)),
+        };
         let (rows, next) = match page {
             Ok(p) => p,
             Err((code, kind, msg)) => {
@@ -359,8 +355,13 @@ pub async fn select_type(
     }
 }
 
-/// An SDK error as (error code, kind, message).
-fn failure<E, R>(e: &aws_sdk_config::error::SdkError<E, R>) -> (Option<String>, ErrorKind, String)
+/// One page of a select: rows and the next token.
+type Page = (Vec<String>, Option<String>);
+/// A failed call: error code, kind and message.
+type Failure = (Option<String>, ErrorKind, String);
+
+/// An SDK error as a `Failure`.
+fn failure<E, R>(e: &aws_sdk_config::error::SdkError<E, R>) -> Failure
 where
     E: aws_sdk_config::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,

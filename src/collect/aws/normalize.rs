@@ -69,7 +69,7 @@ pub fn configuration_item(
 
     let configuration = match obj.get("configuration") {
         None | Some(Value::Null) => Value::Null,
-        Some(Value::String(s)) => decode_string_value(s),
+        Some(Value::String(s)) => decode_supplementary(Value::String(s.clone())),
         Some(other) => decode_nested(other.clone()),
     };
     let supplementary = match obj.get("supplementaryConfiguration") {
@@ -78,7 +78,7 @@ pub fn configuration_item(
                 .map(|(k, v)| (k.clone(), decode_supplementary(v.clone())))
                 .collect(),
         ),
-        Some(Value::String(s)) => decode_string_value(s),
+        Some(Value::String(s)) => decode_supplementary(Value::String(s.clone())),
         _ => Value::Object(Map::new()),
     };
     let tags = tags_of(obj.get("tags"))
@@ -349,6 +349,14 @@ mod tests {
             select_row("{\"resourceType\":", "1"),
             Err(NormalizeError::Json(_))
         ));
+    }
+
+    #[test]
+    fn null_configuration_text_is_null() {
+        let item = serde_json::json!({"resourceType": "AWS::X::Y", "resourceId": "a", "configuration": "null",
+            "supplementaryConfiguration": {}});
+        let r = configuration_item(&item, "1").unwrap().unwrap();
+        assert_eq!(r.config["configuration"], Value::Null);
     }
 
     #[test]

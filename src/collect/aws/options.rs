@@ -1,8 +1,6 @@
 //! What an AWS collection covers and how it talks to AWS. Built by the CLI (`cli::aws`) or by
 //! tests; no SDK types, so it can be constructed and compared anywhere.
 
-use std::path::PathBuf;
-
 /// How `--regions` was given.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Regions {
@@ -56,8 +54,6 @@ pub struct AwsOptions {
     pub credentials: Option<StaticCredentials>,
     /// Upper bound for the IAM credential report to be generated.
     pub credential_report_timeout: std::time::Duration,
-    /// Where the accounts file came from, for error messages.
-    pub accounts_file: Option<PathBuf>,
 }
 
 impl Default for AwsOptions {
@@ -76,7 +72,6 @@ impl Default for AwsOptions {
             max_attempts: 10,
             credentials: None,
             credential_report_timeout: std::time::Duration::from_secs(120),
-            accounts_file: None,
         }
     }
 }
