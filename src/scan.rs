@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::collect::{Event, Progress};
 use crate::engine::{Catalog, Evaluator};
-use crate::inventory::{Digest, Writer};
+use crate::inventory::{resource_sha256, Digest, RawLine, Writer};
 use crate::mappings::{self, Framework};
 use crate::model::{
     account_key, AccountScope, CheckStats, CollectionError, Finding, FindingStatus, Resource,
@@ -50,7 +50,11 @@ struct Accumulator {
     stats: BTreeMap<String, BTreeMap<String, CheckStats>>,
     resources: BTreeMap<String, u64>,
     unchecked: BTreeMap<String, BTreeMap<String, u64>>,
-    kept: Vec<Resource>,
+    /// Resources account-scope checks need, spilled to a temporary file as compact JSON and read
+    /// back one account at a time, so memory does not grow with their number.
+    kept: Spill,
+    /// Regions seen per account key.
+    regions: BTreeMap<String, BTreeSet<String>>,
     sources: BTreeMap<String, Source>,
     errors: Vec<CollectionError>,
     digest: Digest,
@@ -64,10 +68,11 @@ impl Accumulator {
             stats: BTreeMap::new(),
             resources: BTreeMap::new(),
             unchecked: BTreeMap::new(),
-            kept: Vec::new(),
+            kept: Spill::default(),
+            regions: BTreeMap::new(),
             sources: BTreeMap::new(),
             errors: Vec::new(),
-            digest: Digest::default(),
+            digest: Digest::new(),
             count: 0,
         }
     }
@@ -107,8 +112,13 @@ impl Accumulator {
         }
     }
 
+    fn keep(&mut self, key: String, r: &Resource) -> Result<(), ScanError> {
+        self.kept.push(key, r)
+    }
+
     fn take(&mut self, findings: Vec<Finding>, include_passing: bool) {
-        for f in findings {
+        for mut f in findings {
+            cap_evidence(&mut f);
             self.count(&f);
             let keep = match f.status {
                 FindingStatus::Fail | FindingStatus::Error => true,
@@ -122,16 +132,132 @@ impl Accumulator {
     }
 }
 
-/// Run a scan over `events`. Every resource is written to `save` (when given) exactly as it was
+/// What a scan consumes: collector events, or raw inventory lines that are parsed (and hashed)
+/// on the rayon pool together with their evaluation.
+pub enum Input {
+    Event(Event),
+    Line(RawLine),
+}
+
+impl From<Event> for Input {
+    fn from(e: Event) -> Self {
+        Input::Event(e)
+    }
+}
+
+/// A resource waiting in the current batch.
+enum Pending {
+    Parsed(Resource),
+    Line(RawLine),
+}
+
+/// A resource after the parallel part of its processing.
+struct Processed {
+    resource: Resource,
+    hash: [u8; 32],
+    findings: Vec<Finding>,
+}
+
+/// Append-only spill of resources by account key (compact JSON in an unnamed temporary file that
+/// the OS removes), with the byte spans of each account's resources.
+#[derive(Default)]
+struct Spill {
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    spans: BTreeMap<String, Vec<(u64, u32)>>,
+    end: u64,
+}
+
+impl Spill {
+    fn io(e: std::io::Error) -> ScanError {
+        ScanError::Input(format!(
+            "cannot spill resources to a temporary file ({e}); check TMPDIR has space"
+        ))
+    }
+
+    fn push(&mut self, key: String, r: &Resource) -> Result<(), ScanError> {
+        use std::io::Write;
+        if self.file.is_none() {
+            self.file = Some(std::io::BufWriter::new(
+                tempfile::tempfile().map_err(Self::io)?,
+            ));
+        }
+        let bytes = serde_json::to_vec(r).expect("a resource serialises");
+        self.file
+            .as_mut()
+            .expect("opened above")
+            .write_all(&bytes)
+            .map_err(Self::io)?;
+        self.spans
+            .entry(key)
+            .or_default()
+            .push((self.end, bytes.len() as u32));
+        self.end += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The resources kept for one account, in arrival order.
+    fn read(&mut self, key: &str) -> Result<Vec<Resource>, ScanError> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let (Some(writer), Some(spans)) = (self.file.as_mut(), self.spans.get(key)) else {
+            return Ok(Vec::new());
+        };
+        writer.flush().map_err(Self::io)?;
+        let file = writer.get_mut();
+        let mut out = Vec::with_capacity(spans.len());
+        let mut buf = Vec::new();
+        for &(at, len) in spans {
+            buf.resize(len as usize, 0);
+            file.seek(SeekFrom::Start(at)).map_err(Self::io)?;
+            file.read_exact(&mut buf).map_err(Self::io)?;
+            out.push(
+                serde_json::from_slice(&buf)
+                    .map_err(|e| ScanError::Input(format!("re-reading a spilled resource: {e}")))?,
+            );
+        }
+        file.seek(SeekFrom::End(0)).map_err(Self::io)?;
+        Ok(out)
+    }
+}
+
+/// Evidence larger than this (serialised) is cut: a whole policy document is not what a reader
+/// of a finding needs, and every kept finding's evidence stays in memory until the reports are
+/// written. The full value is in the inventory (`--save-inventory`).
+pub const MAX_EVIDENCE_BYTES: usize = 4096;
+
+fn cap_evidence(f: &mut Finding) {
+    for e in &mut f.evidence {
+        if matches!(
+            e.value,
+            serde_json::Value::Object(_)
+                | serde_json::Value::Array(_)
+                | serde_json::Value::String(_)
+        ) {
+            let text = e.value.to_string();
+            if text.len() > MAX_EVIDENCE_BYTES {
+                let mut cut = MAX_EVIDENCE_BYTES;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                e.value = serde_json::Value::String(format!(
+                    "{}… (truncated: {} bytes)",
+                    &text[..cut],
+                    text.len()
+                ));
+            }
+        }
+    }
+}
+
+/// Run a scan over `inputs`. Every resource is written to `save` (when given) exactly as it was
 /// evaluated. `on_progress` sees collector progress events.
 pub fn run<I>(
-    events: I,
+    inputs: I,
     ctx: &ScanContext,
     mut save: Option<&mut Writer>,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<ScanResult, ScanError>
 where
-    I: Iterator<Item = Result<Event, ScanError>>,
+    I: Iterator<Item = Result<Input, ScanError>>,
 {
     let started_at = ctx.now;
     let evaluator = Evaluator::new(ctx.catalog.checks(), ctx.now);
@@ -146,94 +272,111 @@ where
         .map(|t| t.to_ascii_lowercase())
         .collect();
     let mut acc = Accumulator::new();
-    let mut batch: Vec<Resource> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
 
-    let flush = |batch: &mut Vec<Resource>, acc: &mut Accumulator| {
-        let results: Vec<Vec<Finding>> = batch
-            .par_iter()
-            .map(|r| evaluator.evaluate_resource(r))
+    // Parse, hash and evaluate in parallel; count, save and keep in input order.
+    let mut flush = |batch: &mut Vec<Pending>, acc: &mut Accumulator| -> Result<(), ScanError> {
+        let done: Vec<Result<Processed, ScanError>> = batch
+            .par_drain(..)
+            .map(|p| {
+                let resource = match p {
+                    Pending::Parsed(r) => r,
+                    Pending::Line(line) => line.parse()?,
+                };
+                let hash = resource_sha256(&resource);
+                let findings = if read_types.contains(&resource.resource_type.to_ascii_lowercase())
+                {
+                    evaluator.evaluate_resource(&resource)
+                } else {
+                    Vec::new()
+                };
+                Ok(Processed {
+                    resource,
+                    hash,
+                    findings,
+                })
+            })
             .collect();
-        for findings in results {
+        for p in done {
+            let Processed {
+                resource: r,
+                hash,
+                findings,
+            } = p?;
+            if let Some(w) = save.as_deref_mut() {
+                w.write(&r)?;
+            }
+            acc.digest.add_hash(hash);
+            acc.count += 1;
+            let key = account_key(r.provider, &r.account);
+            if !acc.sources.contains_key(&key) {
+                acc.add_source(Source {
+                    provider: r.provider,
+                    account: r.account.clone(),
+                    regions: vec![],
+                    principal: None,
+                });
+            }
+            *acc.resources.entry(key.clone()).or_default() += 1;
+            if r.region != "global" && !r.region.is_empty() {
+                acc.regions
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(r.region.clone());
+            }
+            let lower = r.resource_type.to_ascii_lowercase();
+            if !read_types.contains(&lower) {
+                *acc.unchecked
+                    .entry(key)
+                    .or_default()
+                    .entry(r.resource_type.clone())
+                    .or_default() += 1;
+                continue;
+            }
             acc.take(findings, ctx.include_passing);
-        }
-        for r in batch.drain(..) {
-            if keep_types.contains(&r.resource_type.to_ascii_lowercase()) {
-                acc.kept.push(r);
+            if keep_types.contains(&lower) {
+                acc.keep(key, &r)?;
             }
         }
+        Ok(())
     };
 
-    for event in events {
-        match event? {
-            Event::Source(s) => acc.add_source(s),
-            Event::Error(e) => acc.errors.push(e),
-            Event::Progress(p) => on_progress(&p),
-            Event::Resource(r) => {
-                let r = *r;
-                if let Some(w) = save.as_deref_mut() {
-                    w.write(&r)?;
-                }
-                acc.digest.add(&r);
-                acc.count += 1;
-                let key = account_key(r.provider, &r.account);
-                if !acc.sources.contains_key(&key) {
-                    acc.add_source(Source {
-                        provider: r.provider,
-                        account: r.account.clone(),
-                        regions: vec![],
-                        principal: None,
-                    });
-                }
-                *acc.resources.entry(key.clone()).or_default() += 1;
-                let lower = r.resource_type.to_ascii_lowercase();
-                if !read_types.contains(&lower) {
-                    *acc.unchecked
-                        .entry(key)
-                        .or_default()
-                        .entry(r.resource_type.clone())
-                        .or_default() += 1;
-                    continue;
-                }
-                batch.push(r);
-                if batch.len() == BATCH {
-                    flush(&mut batch, &mut acc);
-                }
-            }
+    for input in inputs {
+        match input? {
+            Input::Event(Event::Source(s)) => acc.add_source(s),
+            Input::Event(Event::Error(e)) => acc.errors.push(e),
+            Input::Event(Event::Progress(p)) => on_progress(&p),
+            Input::Event(Event::Resource(r)) => batch.push(Pending::Parsed(*r)),
+            Input::Line(line) => batch.push(Pending::Line(line)),
+        }
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut acc)?;
         }
     }
-    flush(&mut batch, &mut acc);
+    flush(&mut batch, &mut acc)?;
 
     // Regions seen in the data complete what the sources declared.
-    let regions: Vec<(String, String)> = acc
-        .kept
-        .iter()
-        .map(|r| (account_key(r.provider, &r.account), r.region.clone()))
-        .collect();
-    for (key, region) in regions {
+    for (key, regions) in std::mem::take(&mut acc.regions) {
         if let Some(s) = acc.sources.get_mut(&key) {
-            if region != "global" && !s.regions.contains(&region) {
-                s.regions.push(region);
-                s.regions.sort();
+            for r in regions {
+                if !s.regions.contains(&r) {
+                    s.regions.push(r);
+                }
             }
+            s.regions.sort();
         }
     }
 
-    // Account-scope checks, once per account, over the resources kept for them.
-    let mut by_account: BTreeMap<String, Vec<&Resource>> = BTreeMap::new();
-    for r in &acc.kept {
-        by_account
-            .entry(account_key(r.provider, &r.account))
-            .or_default()
-            .push(r);
-    }
+    // Account-scope checks, one account at a time over the resources kept for it.
     let mut late: Vec<Finding> = Vec::new();
+    let mut kept = std::mem::take(&mut acc.kept);
     for (key, source) in &acc.sources {
-        let resources = by_account.get(key).map(Vec::as_slice).unwrap_or(&[]);
-        late.extend(evaluator.evaluate_account(source, resources, &acc.errors));
+        let resources = kept.read(key)?;
+        let refs: Vec<&Resource> = resources.iter().collect();
+        late.extend(evaluator.evaluate_account(source, &refs, &acc.errors));
     }
     late.extend(evaluator.gap_findings(&acc.errors));
     acc.take(late, ctx.include_passing);
-    acc.kept = Vec::new();
 
     finish(acc, ctx, started_at)
 }
@@ -335,27 +478,67 @@ fn finish(
     })
 }
 
-/// Events from saved inventories: each header's sources and errors first, then its resources.
-/// Several inventories merge into one stream.
-pub fn inventory_events(
+/// Inputs from saved inventories: each header's sources and errors first, then its lines, raw,
+/// to be parsed in parallel. Several inventories merge into one stream.
+pub fn inventory_inputs(
     readers: Vec<crate::inventory::Reader>,
-) -> impl Iterator<Item = Result<Event, ScanError>> {
-    readers.into_iter().flat_map(|reader| {
+) -> impl Iterator<Item = Result<Input, ScanError>> {
+    readers.into_iter().flat_map(|mut reader| {
         let header = reader.header().clone();
         let head = header
             .sources
             .into_iter()
             .map(Event::Source)
             .chain(header.errors.into_iter().map(Event::Error))
-            .map(Ok);
-        head.chain(reader.map(|r| {
-            r.map(|r| Event::Resource(Box::new(r)))
-                .map_err(ScanError::from)
-        }))
+            .map(|e| Ok(Input::Event(e)));
+        head.chain(
+            std::iter::from_fn(move || reader.next_raw())
+                .map(|l| l.map(Input::Line).map_err(ScanError::from)),
+        )
     })
 }
 
 /// The earliest collection time among inventory headers, for `Scope::collected_at`.
 pub fn earliest(times: impl IntoIterator<Item = String>) -> Option<String> {
     times.into_iter().filter(|t| !t.is_empty()).min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Evidence, Provider, Severity};
+
+    #[test]
+    fn large_evidence_is_cut_small_evidence_kept() {
+        let big = serde_json::json!({"Statement": (0..400).map(|i| format!("arn:aws:iam::1:policy/p{i}")).collect::<Vec<_>>()});
+        let small = serde_json::json!({"blockPublicAcls": false});
+        let mut f = Finding {
+            check_id: "aws.iam.x".into(),
+            status: FindingStatus::Fail,
+            severity: Severity::High,
+            provider: Provider::Aws,
+            account: "1".into(),
+            region: "global".into(),
+            resource_type: "AWS::IAM::User".into(),
+            resource_id: "arn".into(),
+            resource_name: "n".into(),
+            message: "m".into(),
+            evidence: vec![
+                Evidence {
+                    path: "a".into(),
+                    value: big.clone(),
+                },
+                Evidence {
+                    path: "b".into(),
+                    value: small.clone(),
+                },
+            ],
+            accepted: None,
+        };
+        cap_evidence(&mut f);
+        let cut = f.evidence[0].value.as_str().unwrap();
+        assert!(cut.len() < MAX_EVIDENCE_BYTES + 60);
+        assert!(cut.ends_with(&format!("(truncated: {} bytes)", big.to_string().len())));
+        assert_eq!(f.evidence[1].value, small);
+    }
 }

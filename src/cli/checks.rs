@@ -62,7 +62,7 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
                 eval.config.as_deref(),
                 &std::env::current_dir()?,
             )?;
-            let catalog = load_catalog(&eval, &config)?;
+            let (catalog, _) = load_catalog(&eval, &config)?;
             let infos: Vec<CheckInfo> = infos(&catalog)?
                 .into_iter()
                 .filter(|c| provider.is_none_or(|p| c.provider == p))
@@ -75,7 +75,7 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
                 eval.config.as_deref(),
                 &std::env::current_dir()?,
             )?;
-            let mut catalog = load_catalog(&eval, &config)?;
+            let (mut catalog, _) = load_catalog(&eval, &config)?;
             for (check, values) in &config.params {
                 catalog.set_params(check, values, &annexa::config::FILE_NAME.to_string())?;
             }

@@ -54,7 +54,7 @@ pub fn run(args: ScanArgs) -> Result<i32> {
         (None, true, _) => {
             let reader = annexa::demo::reader().context("reading the embedded demo estate")?;
             collected_at.push(reader.header().collected_at.clone());
-            let events = scan::inventory_events(vec![reader]);
+            let events = scan::inventory_inputs(vec![reader]);
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
         (None, false, false) => {
@@ -64,7 +64,7 @@ pub fn run(args: ScanArgs) -> Result<i32> {
                 collected_at.push(reader.header().collected_at.clone());
                 readers.push(reader);
             }
-            let events = scan::inventory_events(readers);
+            let events = scan::inventory_inputs(readers);
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
         (None, false, true) => bail!(
@@ -72,7 +72,7 @@ pub fn run(args: ScanArgs) -> Result<i32> {
         ),
         (Some(target), _, _) => {
             let types = prepared.type_filter();
-            let events = super::collectors::spawn(target, types)?;
+            let events = super::collectors::spawn(target, types)?.map(|e| e.map(scan::Input::from));
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
     };

@@ -1,6 +1,7 @@
 //! What every evaluating command prepares: configuration, checks (built-in and the user's),
 //! parameter overrides, selection, framework, accepted risks and the clock.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -97,7 +98,7 @@ impl Prepared {
     pub fn new(args: &EvalArgs) -> Result<Prepared> {
         let cwd = std::env::current_dir()?;
         let mut config = Config::discover(args.config.as_deref(), &cwd)?;
-        let mut catalog = load_catalog(args, &config)?;
+        let (mut catalog, builtin_ids) = load_catalog(args, &config)?;
 
         for (check, values) in &config.params {
             let origin = config
@@ -171,9 +172,11 @@ impl Prepared {
     }
 }
 
-/// Built-in checks plus every `--checks DIR` (and `check_dirs` from annexa.toml), one loader.
-pub fn load_catalog(args: &EvalArgs, config: &Config) -> Result<Catalog> {
+/// Built-in checks plus every `--checks DIR` (and `check_dirs` from annexa.toml), one loader;
+/// also the built-in ids, which the mapping is validated against.
+pub fn load_catalog(args: &EvalArgs, config: &Config) -> Result<(Catalog, BTreeSet<String>)> {
     let mut catalog = Catalog::builtin()?;
+    let builtin_ids: BTreeSet<String> = catalog.checks().iter().map(|c| c.id.clone()).collect();
     let mut dirs = args.check_dirs.clone();
     if let (Some(extra), Some(cfg)) = (&config.scan.check_dirs, &config.path) {
         let base = cfg.parent().map(PathBuf::from).unwrap_or_default();
@@ -183,5 +186,5 @@ pub fn load_catalog(args: &EvalArgs, config: &Config) -> Result<Catalog> {
         let user = Catalog::load_dir(&dir)?;
         catalog = catalog.merge(user)?;
     }
-    Ok(catalog)
+    Ok((catalog, builtin_ids))
 }
