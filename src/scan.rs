@@ -112,10 +112,6 @@ impl Accumulator {
         }
     }
 
-    fn keep(&mut self, key: String, r: &Resource) -> Result<(), ScanError> {
-        self.kept.push(key, r)
-    }
-
     fn take(&mut self, findings: Vec<Finding>, include_passing: bool) {
         for mut f in findings {
             cap_evidence(&mut f);
@@ -151,11 +147,20 @@ enum Pending {
     Line(RawLine),
 }
 
-/// A resource after the parallel part of its processing.
+/// A resource after the parallel part of its processing: what the sequential part needs.
+/// Parsing, hashing, evaluation, serialising for the spill and freeing the parsed tree all
+/// happen on the pool; only counting and writing stay in input order.
 struct Processed {
-    resource: Resource,
+    provider: crate::model::Provider,
+    account: String,
+    region: String,
+    resource_type: String,
     hash: [u8; 32],
     findings: Vec<Finding>,
+    /// Compact JSON, for resources account-scope checks need.
+    kept: Option<Vec<u8>>,
+    /// The resource itself, only when it is being saved.
+    resource: Option<Resource>,
 }
 
 /// Append-only spill of resources by account key (compact JSON in an unnamed temporary file that
@@ -174,18 +179,17 @@ impl Spill {
         ))
     }
 
-    fn push(&mut self, key: String, r: &Resource) -> Result<(), ScanError> {
+    fn push(&mut self, key: String, bytes: &[u8]) -> Result<(), ScanError> {
         use std::io::Write;
         if self.file.is_none() {
             self.file = Some(std::io::BufWriter::new(
                 tempfile::tempfile().map_err(Self::io)?,
             ));
         }
-        let bytes = serde_json::to_vec(r).expect("a resource serialises");
         self.file
             .as_mut()
             .expect("opened above")
-            .write_all(&bytes)
+            .write_all(bytes)
             .map_err(Self::io)?;
         self.spans
             .entry(key)
@@ -195,7 +199,7 @@ impl Spill {
         Ok(())
     }
 
-    /// The resources kept for one account, in arrival order.
+    /// The resources kept for one account, in arrival order (parsed on the pool).
     fn read(&mut self, key: &str) -> Result<Vec<Resource>, ScanError> {
         use std::io::{Read, Seek, SeekFrom, Write};
         let (Some(writer), Some(spans)) = (self.file.as_mut(), self.spans.get(key)) else {
@@ -203,19 +207,20 @@ impl Spill {
         };
         writer.flush().map_err(Self::io)?;
         let file = writer.get_mut();
-        let mut out = Vec::with_capacity(spans.len());
-        let mut buf = Vec::new();
+        let mut raw: Vec<Vec<u8>> = Vec::with_capacity(spans.len());
         for &(at, len) in spans {
-            buf.resize(len as usize, 0);
+            let mut buf = vec![0; len as usize];
             file.seek(SeekFrom::Start(at)).map_err(Self::io)?;
             file.read_exact(&mut buf).map_err(Self::io)?;
-            out.push(
-                serde_json::from_slice(&buf)
-                    .map_err(|e| ScanError::Input(format!("re-reading a spilled resource: {e}")))?,
-            );
+            raw.push(buf);
         }
         file.seek(SeekFrom::End(0)).map_err(Self::io)?;
-        Ok(out)
+        raw.par_iter()
+            .map(|b| {
+                serde_json::from_slice(b)
+                    .map_err(|e| ScanError::Input(format!("re-reading a spilled resource: {e}")))
+            })
+            .collect()
     }
 }
 
@@ -273,8 +278,11 @@ where
         .collect();
     let mut acc = Accumulator::new();
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
+    let saving = save.is_some();
+    let clock = std::time::Instant::now();
 
-    // Parse, hash and evaluate in parallel; count, save and keep in input order.
+    // Parse, hash, evaluate, serialise for the spill and free on the pool; count, save and
+    // spill in input order.
     let mut flush = |batch: &mut Vec<Pending>, acc: &mut Accumulator| -> Result<(), ScanError> {
         let done: Vec<Result<Processed, ScanError>> = batch
             .par_drain(..)
@@ -284,58 +292,61 @@ where
                     Pending::Line(line) => line.parse()?,
                 };
                 let hash = resource_sha256(&resource);
-                let findings = if read_types.contains(&resource.resource_type.to_ascii_lowercase())
-                {
+                let lower = resource.resource_type.to_ascii_lowercase();
+                let findings = if read_types.contains(&lower) {
                     evaluator.evaluate_resource(&resource)
                 } else {
                     Vec::new()
                 };
+                let kept = keep_types
+                    .contains(&lower)
+                    .then(|| serde_json::to_vec(&resource).expect("a resource serialises"));
                 Ok(Processed {
-                    resource,
+                    provider: resource.provider,
+                    account: resource.account.clone(),
+                    region: resource.region.clone(),
+                    resource_type: resource.resource_type.clone(),
                     hash,
                     findings,
+                    kept,
+                    resource: saving.then_some(resource),
                 })
             })
             .collect();
         for p in done {
-            let Processed {
-                resource: r,
-                hash,
-                findings,
-            } = p?;
-            if let Some(w) = save.as_deref_mut() {
-                w.write(&r)?;
+            let p = p?;
+            if let (Some(w), Some(r)) = (save.as_deref_mut(), &p.resource) {
+                w.write(r)?;
             }
-            acc.digest.add_hash(hash);
+            acc.digest.add_hash(p.hash);
             acc.count += 1;
-            let key = account_key(r.provider, &r.account);
+            let key = account_key(p.provider, &p.account);
             if !acc.sources.contains_key(&key) {
                 acc.add_source(Source {
-                    provider: r.provider,
-                    account: r.account.clone(),
+                    provider: p.provider,
+                    account: p.account.clone(),
                     regions: vec![],
                     principal: None,
                 });
             }
             *acc.resources.entry(key.clone()).or_default() += 1;
-            if r.region != "global" && !r.region.is_empty() {
+            if p.region != "global" && !p.region.is_empty() {
                 acc.regions
                     .entry(key.clone())
                     .or_default()
-                    .insert(r.region.clone());
+                    .insert(p.region.clone());
             }
-            let lower = r.resource_type.to_ascii_lowercase();
-            if !read_types.contains(&lower) {
+            if !read_types.contains(&p.resource_type.to_ascii_lowercase()) {
                 *acc.unchecked
                     .entry(key)
                     .or_default()
-                    .entry(r.resource_type.clone())
+                    .entry(p.resource_type.clone())
                     .or_default() += 1;
                 continue;
             }
-            acc.take(findings, ctx.include_passing);
-            if keep_types.contains(&lower) {
-                acc.keep(key, &r)?;
+            acc.take(p.findings, ctx.include_passing);
+            if let Some(bytes) = p.kept {
+                acc.kept.push(key, &bytes)?;
             }
         }
         Ok(())
@@ -354,6 +365,12 @@ where
         }
     }
     flush(&mut batch, &mut acc)?;
+    tracing::info!(
+        resources = acc.count,
+        elapsed_ms = clock.elapsed().as_millis() as u64,
+        "resources evaluated"
+    );
+    let account_clock = std::time::Instant::now();
 
     // Regions seen in the data complete what the sources declared.
     for (key, regions) in std::mem::take(&mut acc.regions) {
@@ -369,12 +386,29 @@ where
 
     // Account-scope checks, one account at a time over the resources kept for it.
     let mut late: Vec<Finding> = Vec::new();
+    // Accounts are independent: evaluate a few at a time on the pool, reading their spilled
+    // resources first, so memory holds only those accounts' resources.
     let mut kept = std::mem::take(&mut acc.kept);
-    for (key, source) in &acc.sources {
-        let resources = kept.read(key)?;
-        let refs: Vec<&Resource> = resources.iter().collect();
-        late.extend(evaluator.evaluate_account(source, &refs, &acc.errors));
+    let accounts: Vec<(&String, &Source)> = acc.sources.iter().collect();
+    for group in accounts.chunks(rayon::current_num_threads().max(1) * 2) {
+        let mut loaded = Vec::with_capacity(group.len());
+        for (key, source) in group {
+            loaded.push((*source, kept.read(key)?));
+        }
+        let found: Vec<Vec<Finding>> = loaded
+            .par_iter()
+            .map(|(source, resources)| {
+                let refs: Vec<&Resource> = resources.iter().collect();
+                evaluator.evaluate_account(source, &refs, &acc.errors)
+            })
+            .collect();
+        late.extend(found.into_iter().flatten());
     }
+    tracing::info!(
+        accounts = acc.sources.len(),
+        elapsed_ms = account_clock.elapsed().as_millis() as u64,
+        "account-scope checks evaluated"
+    );
     late.extend(evaluator.gap_findings(&acc.errors));
     acc.take(late, ctx.include_passing);
 

@@ -187,7 +187,7 @@ impl<'a> Evaluator<'a> {
                             && r.account == source.account
                             && check.reads_type(&r.resource_type)
                     })
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| Box::new(value::Shared(v.as_ref())) as Box<dyn Val + '_>)
                     .collect();
                 let list = CelList::from(list);
                 let vars = Vars(vec![

@@ -188,3 +188,55 @@ mod tests {
         );
     }
 }
+
+/// A second handle on a value owned elsewhere: cloning it copies a pointer, not the tree.
+/// Account-scope checks put every resource of an account into a `resources` list once per
+/// check, and a comprehension clones each element it binds; with deep copies that cost grew
+/// with checks x resources x document size. Everything below the handle is the real value.
+pub struct Shared<'a>(pub &'a (dyn Val + 'a));
+
+impl std::fmt::Debug for Shared<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<'a> Val for Shared<'a> {
+    fn get_type(&self) -> &cel::common::types::Type {
+        self.0.get_type()
+    }
+    /// The handle's type is its value's, which varies: it is never named in an overload.
+    fn cel_type() -> &'static cel::common::types::Type {
+        unreachable!("Shared is never named in an overload signature")
+    }
+    fn equals(&self, other: &dyn Val) -> bool {
+        self.0.equals(other)
+    }
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(Shared(self.0))
+    }
+    fn as_comparer(&self) -> Option<&dyn cel::common::traits::Comparer> {
+        self.0.as_comparer()
+    }
+    fn as_container(&self) -> Option<&dyn cel::common::traits::Container> {
+        self.0.as_container()
+    }
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn cel::common::traits::Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        self.0.as_indexer()
+    }
+    fn as_iterable<'b, 'v>(&'b self) -> Option<&'b (dyn cel::common::traits::Iterable + 'v)>
+    where
+        Self: 'v,
+    {
+        self.0.as_iterable()
+    }
+    fn as_sizer(&self) -> Option<&dyn cel::common::traits::Sizer> {
+        self.0.as_sizer()
+    }
+}
