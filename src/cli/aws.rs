@@ -20,31 +20,58 @@ pub struct AwsArgs {
     pub profile: Option<String>,
     /// Regions to read: a comma-separated list, or `all` for every region enabled for the account
     /// (default: the profile's or AWS_REGION's region).
-    #[arg(long, value_name = "LIST|all", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "LIST|all",
+        value_delimiter = ',',
+        env = "ANNEXA_AWS_REGIONS"
+    )]
     pub regions: Vec<String>,
     /// Assume this role in an account and scan it (repeatable: one per account).
-    #[arg(long = "role-arn", value_name = "ARN")]
+    #[arg(
+        long = "role-arn",
+        value_name = "ARN",
+        value_delimiter = ',',
+        env = "ANNEXA_AWS_ROLE_ARN"
+    )]
     pub role_arn: Vec<String>,
     /// File with one role ARN per line (optionally followed by an external id); `#` comments.
-    #[arg(long = "accounts-file", value_name = "FILE")]
+    #[arg(
+        long = "accounts-file",
+        value_name = "FILE",
+        env = "ANNEXA_AWS_ACCOUNTS_FILE"
+    )]
     pub accounts_file: Option<PathBuf>,
     /// External id for --role-arn roles (lines of --accounts-file may carry their own).
-    #[arg(long = "external-id", value_name = "ID")]
+    #[arg(
+        long = "external-id",
+        value_name = "ID",
+        env = "ANNEXA_AWS_EXTERNAL_ID"
+    )]
     pub external_id: Option<String>,
     /// Session name for assumed roles (shows in CloudTrail).
     #[arg(long = "session-name", value_name = "NAME", default_value = "annexa")]
     pub session_name: String,
     /// Read the whole organisation through this AWS Config aggregator.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "ANNEXA_AWS_AGGREGATOR")]
     pub aggregator: Option<String>,
     /// Region of the aggregator (default: the first of --regions).
-    #[arg(long = "aggregator-region", value_name = "REGION")]
+    #[arg(
+        long = "aggregator-region",
+        value_name = "REGION",
+        env = "ANNEXA_AWS_AGGREGATOR_REGION"
+    )]
     pub aggregator_region: Option<String>,
     /// Send every AWS call to this endpoint (emulators, private endpoints).
     #[arg(long = "endpoint-url", value_name = "URL", env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
     /// At most this many AWS calls in flight.
-    #[arg(long = "max-concurrency", value_name = "N", default_value_t = 8)]
+    #[arg(
+        long = "max-concurrency",
+        value_name = "N",
+        default_value_t = 8,
+        env = "ANNEXA_AWS_MAX_CONCURRENCY"
+    )]
     pub max_concurrency: usize,
     /// Retry policy for throttled and failed calls.
     #[arg(long = "retry-mode", value_enum, default_value = "standard")]
@@ -55,6 +82,24 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
+    /// annexa.toml `[aws]` fills what neither a flag nor an environment variable set.
+    pub fn apply_config(&mut self, c: &annexa::config::AwsSection) {
+        if self.regions.is_empty() {
+            self.regions = c.regions.clone().unwrap_or_default();
+        }
+        if self.role_arn.is_empty() {
+            self.role_arn = c.role_arns.clone().unwrap_or_default();
+        }
+        self.profile = self.profile.take().or_else(|| c.profile.clone());
+        self.external_id = self.external_id.take().or_else(|| c.external_id.clone());
+        self.aggregator = self.aggregator.take().or_else(|| c.aggregator.clone());
+        self.aggregator_region = self
+            .aggregator_region
+            .take()
+            .or_else(|| c.aggregator_region.clone());
+        self.endpoint_url = self.endpoint_url.take().or_else(|| c.endpoint_url.clone());
+    }
+
     pub fn options(&self) -> anyhow::Result<AwsOptions> {
         let regions = match self.regions.as_slice() {
             [] => Regions::Default,

@@ -23,26 +23,57 @@ pub enum CloudArg {
 #[derive(Debug, Clone, Args)]
 pub struct AzureArgs {
     /// Subscriptions to scan (comma-separated ids); default: every subscription the principal can see.
-    #[arg(long, value_delimiter = ',', value_name = "ID,ID")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,ID",
+        env = "ANNEXA_AZURE_SUBSCRIPTIONS"
+    )]
     pub subscriptions: Vec<String>,
     /// Scan every subscription under this management group.
-    #[arg(long, value_name = "ID", conflicts_with = "subscriptions")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "subscriptions",
+        env = "ANNEXA_AZURE_MANAGEMENT_GROUP"
+    )]
     pub management_group: Option<String>,
     /// The Azure cloud (sets the Resource Manager and sign-in hosts).
     #[arg(long, value_enum, default_value = "AzureCloud", env = "AZURE_CLOUD")]
     pub cloud: CloudArg,
     /// Resource Manager endpoint override (sovereign clouds, proxies, tests).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "ANNEXA_AZURE_ARM_ENDPOINT")]
     pub arm_endpoint: Option<String>,
     /// Entra ID authority host override.
     #[arg(long, value_name = "URL", env = "AZURE_AUTHORITY_HOST")]
     pub authority_host: Option<String>,
     /// Parallel Resource Manager requests.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        env = "ANNEXA_AZURE_MAX_CONCURRENCY"
+    )]
     pub max_concurrency: usize,
 }
 
 impl AzureArgs {
+    /// annexa.toml `[azure]` fills what neither a flag nor an environment variable set.
+    pub fn apply_config(&mut self, c: &annexa::config::AzureSection) -> anyhow::Result<()> {
+        if self.subscriptions.is_empty() && self.management_group.is_none() {
+            self.subscriptions = c.subscriptions.clone().unwrap_or_default();
+            self.management_group = c.management_group.clone();
+        }
+        if let Some(cloud) = &c.cloud {
+            if self.cloud == CloudArg::AzureCloud {
+                self.cloud = <CloudArg as clap::ValueEnum>::from_str(cloud, true).map_err(|_| {
+                    anyhow::anyhow!("annexa.toml [azure] cloud: unknown cloud '{cloud}' (AzureCloud, AzureUSGovernment, AzureChinaCloud)")
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn options(&self) -> anyhow::Result<AzureOptions> {
         let cloud = match self.cloud {
             CloudArg::AzureCloud => AzureCloud::AzureCloud,

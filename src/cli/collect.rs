@@ -27,7 +27,9 @@ pub fn run(args: CollectArgs) -> Result<i32> {
     let save = super::save::SaveInventory::create(output, chrono::Utc::now())?;
     let mut progress = progress::Progress::new(args.quiet);
     // Every type the collector knows: an inventory is for any later selection of checks.
-    let events = super::collectors::spawn(&args.target, None)?;
+    let config = annexa::config::Config::discover(None, &std::env::current_dir()?)?;
+    let target = args.target.clone().with_config(&config)?;
+    let events = super::collectors::spawn(&target, None)?;
     let (summary, incomplete) = save.consume(events, &mut |p| progress.update(p))?;
     progress.finish();
     eprintln!("{summary}");

@@ -191,3 +191,61 @@ mod tests {
         super::Cli::command().debug_assert();
     }
 }
+
+#[cfg(all(test, feature = "aws", feature = "azure"))]
+mod config_tests {
+    use clap::Parser;
+
+    use super::scan::Target;
+    use super::{Cli, Command};
+
+    fn target(args: &[&str]) -> Target {
+        let cli = Cli::try_parse_from(args).unwrap();
+        let Command::Scan(scan) = cli.command else {
+            panic!("not a scan")
+        };
+        scan.target.unwrap()
+    }
+
+    #[test]
+    fn annexa_toml_fills_collection_settings_that_flags_left_unset() {
+        let config = annexa::config::Config::parse(
+            "[aws]\nregions = ['us-east-1']\naggregator = 'org'\n[azure]\nsubscriptions = ['sub-a']\ncloud = 'AzureChinaCloud'\n",
+            "annexa.toml",
+        )
+        .unwrap();
+        let Target::Aws(a) = target(&["annexa", "scan", "aws", "--regions", "eu-west-1"])
+            .with_config(&config)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(a.regions, ["eu-west-1"], "a flag wins over the file");
+        assert_eq!(a.aggregator.as_deref(), Some("org"));
+        let Target::Aws(a) = target(&["annexa", "scan", "aws"])
+            .with_config(&config)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(a.regions, ["us-east-1"]);
+        let Target::Azure(z) = target(&["annexa", "scan", "azure"])
+            .with_config(&config)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(z.subscriptions, ["sub-a"]);
+        assert_eq!(z.cloud, super::azure::CloudArg::AzureChinaCloud);
+        let Target::Azure(z) = target(&["annexa", "scan", "azure", "--management-group", "mg"])
+            .with_config(&config)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert!(
+            z.subscriptions.is_empty(),
+            "an explicit scope is not widened by the file"
+        );
+    }
+}

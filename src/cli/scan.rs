@@ -32,7 +32,7 @@ pub struct ScanArgs {
     pub output: OutputArgs,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Target {
     /// Collect from AWS (AWS Config, IAM) and evaluate as pages arrive.
     #[cfg(feature = "aws")]
@@ -40,6 +40,25 @@ pub enum Target {
     /// Collect from Azure (Resource Graph, Resource Manager) and evaluate as pages arrive.
     #[cfg(feature = "azure")]
     Azure(super::azure::AzureArgs),
+}
+
+impl Target {
+    /// Settings from annexa.toml's `[aws]` / `[azure]` where flags and ANNEXA_* left them unset.
+    pub fn with_config(self, config: &annexa::config::Config) -> Result<Target> {
+        let _ = config;
+        Ok(match self {
+            #[cfg(feature = "aws")]
+            Target::Aws(mut a) => {
+                a.apply_config(&config.aws);
+                Target::Aws(a)
+            }
+            #[cfg(feature = "azure")]
+            Target::Azure(mut a) => {
+                a.apply_config(&config.azure)?;
+                Target::Azure(a)
+            }
+        })
+    }
 }
 
 pub fn run(args: ScanArgs) -> Result<i32> {
@@ -72,7 +91,8 @@ pub fn run(args: ScanArgs) -> Result<i32> {
         ),
         (Some(target), _, _) => {
             let types = prepared.type_filter();
-            let events = super::collectors::spawn(target, types)?.map(|e| e.map(scan::Input::from));
+            let target = target.clone().with_config(&prepared.config)?;
+            let events = super::collectors::spawn(&target, types)?.map(|e| e.map(scan::Input::from));
             scan::run(events, &ctx, save.as_mut().map(|s| s.writer()), &mut |p| on_progress.update(p))?
         }
     };

@@ -130,12 +130,7 @@ impl Prepared {
         }
 
         let framework = mappings::builtin()?;
-        let known = Catalog::builtin()?
-            .checks()
-            .iter()
-            .map(|c| c.id.clone())
-            .collect();
-        if let Err(errors) = mappings::validate(&framework, &known) {
+        if let Err(errors) = mappings::validate(&framework, &builtin_ids) {
             let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
             bail!("the built-in mapping is invalid:\n  {}", lines.join("\n  "));
         }
