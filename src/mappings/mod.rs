@@ -120,11 +120,16 @@ struct RawFramework {
     controls: Vec<RawControl>,
 }
 
-/// 1-based line and column of a byte offset.
+/// 1-based line and column (in characters) of a byte offset. The engine has its own copy for
+/// check files; each module keeps its error positions self-contained.
 fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
 
@@ -493,6 +498,8 @@ mod tests {
         assert_eq!(position("ab\ncd", 0), (1, 1));
         assert_eq!(position("ab\ncd", 4), (2, 2));
         assert_eq!(position("ab", 99), (1, 3));
+        assert_eq!(position("é\nxé", 6), (2, 3), "columns count characters");
+        assert_eq!(position("é", 1), (1, 1), "never panics inside a character");
     }
 
     #[test]

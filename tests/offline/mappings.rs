@@ -373,12 +373,20 @@ fn status(control: &str, ran: &[(&str, CheckStats)]) -> ControlStatus {
     results.iter().find(|r| r.id == control).unwrap().status
 }
 
+/// (control, checks that ran with their counts, expected status, why)
+type Case = (
+    &'static str,
+    Vec<(&'static str, CheckStats)>,
+    ControlStatus,
+    &'static str,
+);
+
 #[test]
 fn assess_truth_table() {
     use ControlStatus::*;
     let none = st(0, 0, 0, 0, 0);
     let passed = st(2, 0, 0, 1, 0);
-    let cases: Vec<(&str, Vec<(&str, CheckStats)>, ControlStatus, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "A.8.1",
             vec![("aws.x.direct", st(2, 1, 0, 0, 0))],
