@@ -592,3 +592,84 @@ fn builtin_controls_are_in_annex_a_order_and_link_lines_are_known() {
         .iter()
         .all(|c| c.line > 0 && c.checks.iter().all(|m| m.line > c.line)));
 }
+
+/// Anchor links: the evidence each of these controls rests on, with the strength we argue for.
+/// A change that drops or weakens one should be a deliberate edit of this list.
+#[test]
+fn builtin_anchor_links_keep_their_strength() {
+    let fw = mappings::builtin().unwrap();
+    let strength = |control: &str, check: &str| {
+        fw.controls
+            .iter()
+            .find(|c| c.id == control)
+            .and_then(|c| c.checks.iter().find(|m| m.id == check))
+            .map(|m| m.strength)
+    };
+    let anchors = [
+        (
+            "A.8.5",
+            "aws.iam.user-console-mfa-enabled",
+            Strength::Direct,
+        ),
+        (
+            "A.5.17",
+            "aws.iam.user-console-mfa-enabled",
+            Strength::Partial,
+        ),
+        (
+            "A.8.24",
+            "aws.s3.bucket-default-encryption-enabled",
+            Strength::Direct,
+        ),
+        ("A.8.24", "azure.sql.database-tde-enabled", Strength::Direct),
+        (
+            "A.8.15",
+            "aws.cloudtrail.multi-region-trail-enabled",
+            Strength::Direct,
+        ),
+        (
+            "A.8.15",
+            "azure.monitor.subscription-activity-log-exported",
+            Strength::Direct,
+        ),
+        (
+            "A.8.12",
+            "aws.s3.bucket-public-access-blocked",
+            Strength::Direct,
+        ),
+        (
+            "A.8.12",
+            "azure.storage.account-blob-public-access-disabled",
+            Strength::Direct,
+        ),
+        (
+            "A.8.13",
+            "aws.rds.instance-backup-retention",
+            Strength::Direct,
+        ),
+        (
+            "A.8.13",
+            "aws.s3.bucket-versioning-enabled",
+            Strength::Partial,
+        ),
+        ("A.8.8", "aws.ecr.repository-scan-on-push", Strength::Direct),
+        (
+            "A.8.8",
+            "azure.security.defender-vulnerability-scanning-enabled",
+            Strength::Direct,
+        ),
+        (
+            "A.5.23",
+            "aws.securityhub.hub-enabled-all-regions",
+            Strength::Direct,
+        ),
+        (
+            "A.5.23",
+            "azure.security.defender-for-cspm-enabled",
+            Strength::Direct,
+        ),
+    ];
+    for (control, check, want) in anchors {
+        assert_eq!(strength(control, check), Some(want), "{control} <- {check}");
+    }
+}
