@@ -1,69 +1,78 @@
 //! Frameworks (`mappings/*.toml`): load, validate against the loaded checks, assess controls.
 //!
-//! Control status (DESIGN.md, Statuses): `fail` if a mapped, evaluated check has unaccepted
-//! failures; else `error` if one errored; else `pass` if a direct or partial check passed;
-//! `no_resources` if mapped checks ran but nothing was in scope; `manual` when the control has no
-//! automated check (or none was evaluated). A `supporting` link can make a control fail or error
-//! (a failure it shows is real) but never pass on its own: supporting evidence alone does not show
-//! that a control is met.
+//! # Control status
+//!
+//! [`assess`] turns per-check counts into one status per control (DESIGN.md, Statuses), looking
+//! only at the mapped checks that were evaluated in this scan, in this order:
+//!
+//! 1. `fail`: an evaluated check (any strength) has unaccepted failures (`fail - accepted > 0`).
+//!    A failure a supporting check reveals is real, so it fails the control.
+//! 2. `error`: an evaluated check (any strength) could not judge some resource.
+//! 3. `manual`: no `direct` or `partial` check was evaluated: the control lists none (manual and
+//!    provider controls never do), none was selected in this scan, or only `supporting` checks
+//!    ran. Nothing automated shows the control is met, so a person has to judge it.
+//! 4. `pass`: a `direct` or `partial` check passed, or its only failures were accepted by a
+//!    suppression (accepted risk is a decision, not a failure).
+//! 5. `no_resources`: direct or partial checks ran but nothing was in scope for them.
+//!
+//! A `supporting` link therefore can make a control fail or error but never pass: supporting
+//! evidence alone does not show that a control is met.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::model::{
     Automation, CheckStats, ControlCheck, ControlResult, ControlStatus, Provider, Strength, Theme,
 };
 
 pub const ISO27001_2022: &str = include_str!("../../mappings/iso27001-2022.toml");
+const ISO27001_2022_ORIGIN: &str = "mappings/iso27001-2022.toml";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MappingError {
-    #[error("{origin}: {message}")]
-    Parse { origin: String, message: String },
-    #[error("{origin}: control {control}: {message}")]
+    /// The file is not valid TOML or does not have the mapping's shape.
+    #[error("{origin}:{line}:{column}: {message}")]
+    Parse {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// One control breaks a rule; `line` is where its `[[controls]]` entry (or the link) is.
+    #[error("{origin}:{line}: control {control}: {message}")]
     Invalid {
         origin: String,
+        line: usize,
         control: String,
         message: String,
     },
+    /// The framework as a whole breaks a rule (a control is missing).
     #[error("{origin}: {message}")]
     Framework { origin: String, message: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A check linked to a control, with how strongly it shows the control is met and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedCheck {
     pub id: String,
     pub strength: Strength,
     pub reason: String,
+    /// 1-based line of the link in the mapping file (0 when built in code).
+    pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Control {
     pub id: String,
     pub title: String,
     pub theme: Theme,
     pub automation: Automation,
     pub rationale: String,
-    #[serde(default)]
     pub checks: Vec<MappedCheck>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FrameworkHeader {
-    id: String,
-    name: String,
-    version: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFramework {
-    framework: FrameworkHeader,
-    controls: Vec<Control>,
+    /// 1-based line of the control's `id` in the mapping file (0 when built in code).
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,26 +80,104 @@ pub struct Framework {
     pub id: String,
     pub name: String,
     pub version: String,
+    /// Where it was read from, for messages.
     pub origin: String,
     pub controls: Vec<Control>,
 }
 
-/// The built-in ISO/IEC 27001:2022 Annex A mapping.
-pub fn builtin() -> Result<Framework, MappingError> {
-    parse(ISO27001_2022, "mappings/iso27001-2022.toml")
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    id: String,
+    name: String,
+    version: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: Spanned<String>,
+    strength: Strength,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    id: Spanned<String>,
+    title: String,
+    theme: Theme,
+    automation: Automation,
+    rationale: String,
+    #[serde(default)]
+    checks: Vec<RawCheck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFramework {
+    framework: RawHeader,
+    controls: Vec<RawControl>,
+}
+
+/// 1-based line and column (in characters) of a byte offset. The engine has its own copy for
+/// check files; each module keeps its error positions self-contained.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The built-in ISO/IEC 27001:2022 Annex A mapping.
+pub fn builtin() -> Result<Framework, MappingError> {
+    parse(ISO27001_2022, ISO27001_2022_ORIGIN)
+}
+
+/// Reads a framework mapping; unknown fields are errors, reported with file:line:column.
 pub fn parse(text: &str, origin: &str) -> Result<Framework, MappingError> {
-    let raw: RawFramework = toml::from_str(text).map_err(|e| MappingError::Parse {
-        origin: origin.into(),
-        message: e.to_string(),
+    let raw: RawFramework = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| position(text, s.start));
+        MappingError::Parse {
+            origin: origin.into(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
     })?;
+    let line_of = |s: &Spanned<String>| position(text, s.span().start).0;
+    let controls = raw
+        .controls
+        .into_iter()
+        .map(|c| Control {
+            line: line_of(&c.id),
+            checks: c
+                .checks
+                .into_iter()
+                .map(|m| MappedCheck {
+                    line: line_of(&m.id),
+                    id: m.id.into_inner(),
+                    strength: m.strength,
+                    reason: m.reason,
+                })
+                .collect(),
+            id: c.id.into_inner(),
+            title: c.title,
+            theme: c.theme,
+            automation: c.automation,
+            rationale: c.rationale,
+        })
+        .collect();
     Ok(Framework {
         id: raw.framework.id,
         name: raw.framework.name,
         version: raw.framework.version,
         origin: origin.into(),
-        controls: raw.controls,
+        controls,
     })
 }
 
@@ -102,42 +189,114 @@ pub const ANNEX_A_COUNTS: [(Theme, usize); 4] = [
     (Theme::Technological, 34),
 ];
 
-/// Every rule that keeps a mapping honest; all problems at once.
+/// The 93 Annex A control ids in the standard's order (`A.5.1` ... `A.8.34`).
+pub fn annex_a_ids() -> Vec<String> {
+    ANNEX_A_COUNTS
+        .iter()
+        .flat_map(|(theme, n)| (1..=*n).map(move |i| format!("A.{}.{i}", theme.clause())))
+        .collect()
+}
+
+/// (clause, number) of an `A.<clause>.<number>` id, for theme and order checks.
+fn annex_key(id: &str) -> Option<(u8, u32)> {
+    let mut parts = id.strip_prefix("A.")?.split('.');
+    let key = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    parts.next().is_none().then_some(key)
+}
+
+/// Every rule that keeps a mapping honest; all problems at once, each with file:line.
 pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), Vec<MappingError>> {
     let mut errors = Vec::new();
-    let invalid = |control: &str, message: String| MappingError::Invalid {
+    let invalid = |line: usize, control: &str, message: String| MappingError::Invalid {
         origin: fw.origin.clone(),
+        line,
         control: control.into(),
         message,
     };
-    let mut seen = BTreeSet::new();
+    let annex_a = fw.id == "iso27001-2022";
+    let expected: BTreeSet<String> = annex_a_ids().into_iter().collect();
+    let mut first_line = BTreeMap::<&str, usize>::new();
+    let mut previous: Option<(&str, (u8, u32))> = None;
     for c in &fw.controls {
-        if !seen.insert(c.id.as_str()) {
-            errors.push(invalid(&c.id, "listed twice".into()));
+        if let Some(first) = first_line.get(c.id.as_str()) {
+            errors.push(invalid(
+                c.line,
+                &c.id,
+                format!("is listed twice (first at line {first}); keep one entry per control"),
+            ));
+        } else {
+            first_line.insert(&c.id, c.line);
         }
-        let clause =
-            c.id.strip_prefix("A.")
-                .and_then(|r| r.split('.').next())
-                .and_then(|n| n.parse::<u8>().ok());
-        if clause != Some(c.theme.clause()) {
-            errors.push(invalid(&c.id, format!("theme {} does not match the id (themes: A.5 organizational, A.6 people, A.7 physical, A.8 technological)", c.theme.as_str())));
+        let key = annex_key(&c.id);
+        if annex_a && !expected.contains(&c.id) {
+            errors.push(invalid(
+                c.line,
+                &c.id,
+                "is not an Annex A control id (A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34)"
+                    .into(),
+            ));
+        } else if key.map(|k| k.0) != Some(c.theme.clause()) {
+            errors.push(invalid(
+                c.line,
+                &c.id,
+                format!(
+                    "theme {} does not match the id (A.5 organizational, A.6 people, A.7 physical, A.8 technological)",
+                    c.theme.as_str()
+                ),
+            ));
+        }
+        // Reports list controls in the framework's order, so it must be the standard's.
+        if let (Some((prev_id, prev_key)), Some(key)) = (previous, key) {
+            if key < prev_key {
+                errors.push(invalid(
+                    c.line,
+                    &c.id,
+                    format!("comes after {prev_id}; list controls in Annex A order"),
+                ));
+            }
+        }
+        if let Some(key) = key {
+            previous = Some((c.id.as_str(), key));
         }
         if c.title.trim().is_empty() || c.rationale.trim().is_empty() {
             errors.push(invalid(
+                c.line,
                 &c.id,
                 "title and rationale must not be empty".into(),
+            ));
+        }
+        if c.rationale.contains('\n') {
+            errors.push(invalid(
+                c.line,
+                &c.id,
+                "the rationale must be one line".into(),
             ));
         }
         let mut ids = BTreeSet::new();
         for m in &c.checks {
             if !ids.insert(m.id.as_str()) {
-                errors.push(invalid(&c.id, format!("check {} is listed twice", m.id)));
+                errors.push(invalid(
+                    m.line,
+                    &c.id,
+                    format!(
+                        "check {} is listed twice; keep one link with the strongest strength",
+                        m.id
+                    ),
+                ));
             }
             if !known_checks.contains(&m.id) {
-                errors.push(invalid(&c.id, format!("check {} does not exist", m.id)));
+                errors.push(invalid(
+                    m.line,
+                    &c.id,
+                    format!(
+                        "check {} does not exist; fix the id or remove the link (`annexa checks list` shows the ids)",
+                        m.id
+                    ),
+                ));
             }
             if m.reason.trim().is_empty() {
                 errors.push(invalid(
+                    m.line,
                     &c.id,
                     format!("the link to {} has no reason", m.id),
                 ));
@@ -146,18 +305,20 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
         match c.automation {
             Automation::Manual | Automation::Provider if !c.checks.is_empty() => {
                 errors.push(invalid(
+                    c.line,
                     &c.id,
                     format!(
-                        "is {} but lists checks; make it partial or automated",
+                        "is {} but lists checks; make it partial or automated, or remove the checks",
                         c.automation.as_str()
                     ),
                 ))
             }
             Automation::Automated | Automation::Partial if c.checks.is_empty() => {
                 errors.push(invalid(
+                    c.line,
                     &c.id,
                     format!(
-                        "is {} but lists no check; make it manual or map checks",
+                        "is {} but lists no check; map checks or make it manual and say why in the rationale",
                         c.automation.as_str()
                     ),
                 ))
@@ -165,16 +326,13 @@ pub fn validate(fw: &Framework, known_checks: &BTreeSet<String>) -> Result<(), V
             _ => {}
         }
     }
-    if fw.id == "iso27001-2022" {
-        for (theme, want) in ANNEX_A_COUNTS {
-            let got = fw.controls.iter().filter(|c| c.theme == theme).count();
-            if got != want {
+    if annex_a {
+        for id in annex_a_ids() {
+            if !first_line.contains_key(id.as_str()) {
                 errors.push(MappingError::Framework {
                     origin: fw.origin.clone(),
                     message: format!(
-                        "{} controls of theme {} where Annex A has {want}",
-                        got,
-                        theme.as_str()
+                        "control {id} is missing; Annex A has 93 controls and the mapping lists each once"
                     ),
                 });
             }
@@ -196,7 +354,29 @@ pub fn controls_of(fw: &Framework, check_id: &str) -> Vec<String> {
         .collect()
 }
 
-/// One result per control, in the framework's order.
+/// The status rule of the module documentation, for one control's evaluated checks.
+fn status_of(ran: &[&ControlCheck]) -> ControlStatus {
+    let evidence = |ch: &&&ControlCheck| ch.strength != Strength::Supporting;
+    let any_evidence = ran.iter().any(|ch| ch.strength != Strength::Supporting);
+    if ran.iter().any(|ch| ch.stats.fail > ch.stats.accepted) {
+        ControlStatus::Fail
+    } else if ran.iter().any(|ch| ch.stats.error > 0) {
+        ControlStatus::Error
+    } else if !any_evidence {
+        ControlStatus::Manual
+    } else if ran
+        .iter()
+        .filter(evidence)
+        .any(|ch| ch.stats.pass > 0 || ch.stats.accepted > 0)
+    {
+        ControlStatus::Pass
+    } else {
+        ControlStatus::NoResources
+    }
+}
+
+/// One result per control, in the framework's order. `stats` holds per-check counts of this scan;
+/// `evaluated` the checks that ran (a mapped check outside it is listed but not counted).
 pub fn assess(
     fw: &Framework,
     stats: &BTreeMap<String, CheckStats>,
@@ -216,33 +396,18 @@ pub fn assess(
                     stats: stats.get(&m.id).copied().unwrap_or_default(),
                 })
                 .collect();
+            let ran: Vec<&ControlCheck> = checks.iter().filter(|ch| ch.evaluated).collect();
             let mut total = CheckStats::default();
-            for ch in checks.iter().filter(|ch| ch.evaluated) {
+            for ch in &ran {
                 total.add(&ch.stats);
             }
-            let ran: Vec<&ControlCheck> = checks.iter().filter(|ch| ch.evaluated).collect();
-            let status = if ran.is_empty() {
-                ControlStatus::Manual
-            } else if ran.iter().any(|ch| ch.stats.fail > ch.stats.accepted) {
-                ControlStatus::Fail
-            } else if ran.iter().any(|ch| ch.stats.error > 0) {
-                ControlStatus::Error
-            } else if ran.iter().any(|ch| {
-                ch.strength != Strength::Supporting && (ch.stats.pass > 0 || ch.stats.accepted > 0)
-            }) {
-                ControlStatus::Pass
-            } else if ran.iter().all(|ch| ch.strength == Strength::Supporting) {
-                ControlStatus::Manual
-            } else {
-                ControlStatus::NoResources
-            };
             ControlResult {
                 id: c.id.clone(),
                 title: c.title.clone(),
                 theme: c.theme,
                 automation: c.automation,
                 rationale: c.rationale.clone(),
-                status,
+                status: status_of(&ran),
                 checks,
                 stats: total,
             }
@@ -328,149 +493,36 @@ pub fn coverage_table(cov: &Coverage) -> String {
 mod tests {
     use super::*;
 
-    const SMALL: &str = r#"
-[framework]
-id = "test"
-name = "Test"
-version = "1"
-
-[[controls]]
-id = "A.8.1"
-title = "Endpoints"
-theme = "technological"
-automation = "automated"
-rationale = "r"
-checks = [
-  { id = "aws.a.direct", strength = "direct", reason = "x" },
-  { id = "azure.b.support", strength = "supporting", reason = "y" },
-]
-
-[[controls]]
-id = "A.7.1"
-title = "Perimeters"
-theme = "physical"
-automation = "provider"
-rationale = "The cloud provider runs the data centres."
-"#;
-
-    fn stats(pass: u64, fail: u64, error: u64, accepted: u64) -> CheckStats {
-        CheckStats {
-            pass,
-            fail,
-            error,
-            not_applicable: 0,
-            accepted,
-        }
-    }
-
-    fn status(direct: CheckStats, support: CheckStats) -> ControlStatus {
-        let fw = parse(SMALL, "t.toml").unwrap();
-        let s: BTreeMap<String, CheckStats> = [
-            ("aws.a.direct".to_string(), direct),
-            ("azure.b.support".to_string(), support),
-        ]
-        .into();
-        let evaluated: BTreeSet<String> = s.keys().cloned().collect();
-        assess(&fw, &s, &evaluated)[0].status
+    #[test]
+    fn positions_are_one_based() {
+        assert_eq!(position("ab\ncd", 0), (1, 1));
+        assert_eq!(position("ab\ncd", 4), (2, 2));
+        assert_eq!(position("ab", 99), (1, 3));
+        assert_eq!(position("é\nxé", 6), (2, 3), "columns count characters");
+        assert_eq!(position("é", 1), (1, 1), "never panics inside a character");
     }
 
     #[test]
-    fn truth_table() {
-        let zero = CheckStats::default();
-        assert_eq!(status(stats(3, 1, 0, 0), zero), ControlStatus::Fail);
-        assert_eq!(
-            status(stats(3, 1, 0, 1), zero),
-            ControlStatus::Pass,
-            "accepted failures do not fail a control"
+    fn annex_ids_and_keys() {
+        let ids = annex_a_ids();
+        assert_eq!(ids.len(), 93);
+        assert_eq!(ids.first().map(String::as_str), Some("A.5.1"));
+        assert_eq!(ids.last().map(String::as_str), Some("A.8.34"));
+        assert_eq!(annex_key("A.8.29"), Some((8, 29)));
+        assert!(
+            annex_key("A.8.29") > annex_key("A.8.3"),
+            "numeric, not text, order"
         );
-        assert_eq!(
-            status(stats(3, 0, 0, 0), stats(0, 2, 0, 0)),
-            ControlStatus::Fail,
-            "a supporting failure is real"
-        );
-        assert_eq!(status(stats(3, 0, 1, 0), zero), ControlStatus::Error);
-        assert_eq!(status(stats(2, 0, 0, 0), zero), ControlStatus::Pass);
-        assert_eq!(
-            status(zero, stats(5, 0, 0, 0)),
-            ControlStatus::NoResources,
-            "supporting passes alone never pass a control"
-        );
-        assert_eq!(status(zero, zero), ControlStatus::NoResources);
-        let fw = parse(SMALL, "t.toml").unwrap();
-        let r = assess(&fw, &BTreeMap::new(), &BTreeSet::new());
-        assert_eq!(r[0].status, ControlStatus::Manual, "nothing evaluated");
-        assert_eq!(r[1].status, ControlStatus::Manual);
+        assert_eq!(annex_key("A.8"), None);
+        assert_eq!(annex_key("A.8.1.2"), None);
+        assert_eq!(annex_key("8.1"), None);
     }
 
     #[test]
-    fn validate_names_each_problem() {
-        let fw = parse(SMALL, "t.toml").unwrap();
-        let known: BTreeSet<String> = ["aws.a.direct".to_string()].into();
-        let errors: Vec<String> = validate(&fw, &known)
-            .unwrap_err()
-            .iter()
-            .map(|e| e.to_string())
-            .collect();
-        assert_eq!(
-            errors,
-            ["t.toml: control A.8.1: check azure.b.support does not exist"]
-        );
-
-        let dup = SMALL
-            .replace("azure.b.support", "aws.a.direct")
-            .replace("id = \"A.7.1\"", "id = \"A.8.1\"");
-        let fw = parse(&dup, "t.toml").unwrap();
-        let errors: Vec<String> = validate(&fw, &known)
-            .unwrap_err()
-            .iter()
-            .map(|e| e.to_string())
-            .collect();
-        assert!(
-            errors
-                .contains(&"t.toml: control A.8.1: check aws.a.direct is listed twice".to_string()),
-            "{errors:?}"
-        );
-        assert!(
-            errors.contains(&"t.toml: control A.8.1: listed twice".to_string()),
-            "{errors:?}"
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("theme physical does not match")),
-            "{errors:?}"
-        );
-
-        let manual_with_checks =
-            SMALL.replace("automation = \"automated\"", "automation = \"manual\"");
-        let fw = parse(&manual_with_checks, "t.toml").unwrap();
-        let known: BTreeSet<String> =
-            ["aws.a.direct".to_string(), "azure.b.support".to_string()].into();
-        let errors = validate(&fw, &known).unwrap_err();
-        assert!(errors[0].to_string().contains("is manual but lists checks"));
-
-        let unknown_field =
-            SMALL.replace("rationale = \"r\"", "rationale = \"r\"\ntext = \"copied\"");
-        let e = parse(&unknown_field, "t.toml").unwrap_err().to_string();
-        assert!(e.contains("t.toml") && e.contains("text"), "{e}");
-    }
-
-    #[test]
-    fn coverage_counts_direct_and_partial_only() {
-        let fw = parse(SMALL, "t.toml").unwrap();
-        let cov = coverage(
-            &fw,
-            &[
-                ("aws.a.direct".into(), Provider::Aws),
-                ("azure.b.support".into(), Provider::Azure),
-            ],
-        );
-        assert_eq!(cov.cells[&(Provider::Aws, Theme::Technological)], (1, 1));
-        assert_eq!(cov.cells[&(Provider::Azure, Theme::Technological)], (0, 1));
-        let table = coverage_table(&cov);
-        assert!(
-            table.contains("| 8 technological | 1 of 1 | 0 of 1 |"),
-            "{table}"
-        );
+    fn parse_records_lines_of_controls_and_links() {
+        let text = "[framework]\nid = \"t\"\nname = \"T\"\nversion = \"1\"\n\n[[controls]]\nid = \"A.8.1\"\ntitle = \"x\"\ntheme = \"technological\"\nautomation = \"automated\"\nrationale = \"r\"\nchecks = [\n  { id = \"aws.a.b\", strength = \"direct\", reason = \"y\" },\n]\n";
+        let fw = parse(text, "t.toml").unwrap();
+        assert_eq!(fw.controls[0].line, 7);
+        assert_eq!(fw.controls[0].checks[0].line, 13);
     }
 }
