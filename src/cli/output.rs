@@ -176,6 +176,23 @@ impl Outputs {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating output directory {}", self.dir.display()))?;
         for reporter in reporters {
+            if reporter.name() == "json" {
+                // Streamed: results.json of a large estate is hundreds of MB.
+                let path = self.dir.join(annexa::report::json::FILE_NAME);
+                let tmp = path.with_extension("json.tmp");
+                let file = std::fs::File::create(&tmp)
+                    .with_context(|| format!("writing {}", tmp.display()))?;
+                let mut w = std::io::BufWriter::new(file);
+                annexa::report::json::write(result, &mut w)?;
+                std::io::Write::flush(&mut w)
+                    .with_context(|| format!("writing {}", tmp.display()))?;
+                std::fs::rename(&tmp, &path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                if !self.quiet {
+                    eprintln!("wrote {}", path.display());
+                }
+                continue;
+            }
             let files = reporter.render(result)?;
             if reporter.name() == "sarif" {
                 remove_stale_sarif(&self.dir)?;

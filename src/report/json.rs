@@ -27,6 +27,17 @@ impl Reporter for JsonReporter {
     }
 }
 
+/// Stream results.json into `w` (what the CLI does: a large scan's JSON never sits in memory
+/// whole). Same bytes as `JsonReporter::render`.
+pub fn write(result: &ScanResult, w: &mut dyn std::io::Write) -> Result<(), ReportError> {
+    let err = |e: &dyn std::fmt::Display| ReportError {
+        format: "json",
+        message: e.to_string(),
+    };
+    serde_json::to_writer_pretty(&mut *w, result).map_err(|e| err(&e))?;
+    w.write_all(b"\n").map_err(|e| err(&e))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     #[error("{origin}: not an annexa results file ({reason}); pass the results.json a scan wrote")]
@@ -98,4 +109,34 @@ pub fn parse(text: &str, origin: &str) -> Result<ScanResult, ResultsError> {
 pub fn schema() -> serde_json::Value {
     let schema = schemars::schema_for!(ScanResult);
     serde_json::to_value(schema).expect("a schema serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_and_rendering_give_the_same_bytes() {
+        let result = crate::model::ScanResult {
+            format: RESULTS_FORMAT.into(),
+            version: RESULTS_VERSION,
+            tool: Default::default(),
+            framework: "iso27001-2022".into(),
+            scope: Default::default(),
+            checks: vec![],
+            stats: Default::default(),
+            findings: vec![],
+            controls: vec![],
+            errors: vec![],
+            suppressions: vec![],
+        };
+        let rendered = JsonReporter.render(&result).unwrap().remove(0).bytes;
+        let mut streamed = Vec::new();
+        write(&result, &mut streamed).unwrap();
+        assert_eq!(rendered, streamed);
+        assert_eq!(
+            parse(std::str::from_utf8(&streamed).unwrap(), "r.json").unwrap(),
+            result
+        );
+    }
 }
