@@ -20,7 +20,10 @@ pub struct CollectArgs {
     pub quiet: bool,
 }
 
-#[cfg_attr(not(any(feature = "aws", feature = "azure")), allow(unreachable_code))]
+#[cfg_attr(
+    not(any(feature = "aws", feature = "azure")),
+    allow(unreachable_code, unused_variables, unused_mut)
+)]
 pub fn run(args: CollectArgs) -> Result<i32> {
     let Some(output) = &args.output else {
         anyhow::bail!("name the inventory file: `annexa collect aws -o inventory.jsonl.zst`");

@@ -44,7 +44,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, FatalError> {
 
 /// Start collecting `target` for `types` (None: every type, for `annexa collect`).
 // A build without collectors has no target to match: the function is then never reached.
-#[cfg_attr(not(any(feature = "aws", feature = "azure")), allow(unreachable_code, unused_variables))]
+#[cfg_attr(
+    not(any(feature = "aws", feature = "azure")),
+    allow(unreachable_code, unused_variables)
+)]
 pub fn spawn(target: &Target, types: TypeFilter) -> Result<Events> {
     let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL);
     let handle = match target {
