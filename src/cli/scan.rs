@@ -62,6 +62,10 @@ impl Target {
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "aws", feature = "azure")),
+    allow(unreachable_code, unused_variables)
+)]
 pub fn run(args: ScanArgs) -> Result<i32> {
     let prepared = Prepared::new(&args.eval)?;
     let outputs = Outputs::resolve(&args.output, &prepared.config)?;
