@@ -18,16 +18,16 @@ fn estate() -> (annexa::inventory::Header, Vec<Resource>) {
 #[test]
 fn demo_estate_counts() {
     let (header, resources) = estate();
-    assert_eq!(resources.len(), 88);
+    assert_eq!(resources.len(), 103);
     let types: BTreeSet<&str> = resources.iter().map(|r| r.resource_type.as_str()).collect();
-    assert_eq!(types.len(), 34);
+    assert_eq!(types.len(), 46);
     let mut by_provider: BTreeMap<Provider, usize> = BTreeMap::new();
     for r in &resources {
         *by_provider.entry(r.provider).or_default() += 1;
     }
     assert_eq!(
         by_provider,
-        BTreeMap::from([(Provider::Aws, 50), (Provider::Azure, 38)])
+        BTreeMap::from([(Provider::Aws, 57), (Provider::Azure, 46)])
     );
     let accounts: BTreeSet<(Provider, &str)> = resources
         .iter()

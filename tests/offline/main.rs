@@ -7,5 +7,6 @@ mod engine;
 mod html;
 mod inventory;
 mod mappings;
+mod real_data;
 mod sarif;
 mod soa;
