@@ -232,6 +232,14 @@ impl<'a> Evaluator<'a> {
                     Some(_) => continue,
                     None => check.resource_types.iter().map(String::as_str).collect(),
                 };
+                // A regional gap does not hide global types (IAM).
+                let covered: Vec<&str> = covered
+                    .into_iter()
+                    .filter(|t| e.covers(e.provider, &e.account, e.region.as_deref(), t))
+                    .collect();
+                if covered.is_empty() {
+                    continue;
+                }
                 let region = e.region.clone().unwrap_or_else(|| "*".into());
                 let types = covered.join(",");
                 out.push(Finding {

@@ -8,7 +8,9 @@ mod result;
 pub use finding::{
     canonical_resource_id, AcceptedRisk, Evidence, Finding, FindingStatus, Severity,
 };
-pub use resource::{account_key, CollectionError, ErrorKind, Provider, Resource, Source};
+pub use resource::{
+    account_key, is_global_type, CollectionError, ErrorKind, Provider, Resource, Source,
+};
 pub use result::{
     AccountScope, Automation, CheckInfo, CheckStats, ControlCheck, ControlResult, ControlStatus,
     Remediation, ScanResult, Scope, Strength, SuppressionReport, SuppressionState, Theme, ToolInfo,

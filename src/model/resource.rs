@@ -118,6 +118,15 @@ impl ErrorKind {
     }
 }
 
+/// Types that belong to no region: IAM is global (its items say `global`) and the account's S3
+/// public access block is one account-wide setting, so a gap in one region's data never hides
+/// them.
+pub fn is_global_type(provider: Provider, resource_type: &str) -> bool {
+    provider == Provider::Aws
+        && (resource_type.starts_with("AWS::IAM::")
+            || resource_type == "AWS::S3::AccountPublicAccessBlock")
+}
+
 /// A gap in the collected data. Checks that read the affected resource types report `error`
 /// for the affected account (and region), never `pass`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -148,6 +157,14 @@ impl CollectionError {
         region: Option<&str>,
         resource_type: &str,
     ) -> bool {
+        if self.region.is_some() && is_global_type(provider, resource_type) {
+            return false;
+        }
+        // "Config is not set up in this region" was learned by reading the region's recorder
+        // status, which the collector reports: the gap hides the recorded types, not the status.
+        if self.kind == ErrorKind::Unavailable && resource_type == "AWS::Config::RecorderStatus" {
+            return false;
+        }
         self.provider == provider
             && self.account == account
             && match (&self.region, region) {
@@ -177,5 +194,61 @@ impl CollectionError {
             s.push(')');
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regional_gap_hides_regional_types_but_not_global_ones() {
+        let e = CollectionError {
+            provider: Provider::Aws,
+            account: "1".into(),
+            region: Some("eu-west-1".into()),
+            resource_type: None,
+            api: Some("config:DescribeConfigurationRecorders".into()),
+            kind: ErrorKind::Unavailable,
+            message: "not set up".into(),
+        };
+        assert!(e.covers(Provider::Aws, "1", Some("eu-west-1"), "AWS::S3::Bucket"));
+        assert!(
+            e.covers(Provider::Aws, "1", None, "AWS::CloudTrail::Trail"),
+            "account-wide facts include the region"
+        );
+        assert!(!e.covers(Provider::Aws, "1", Some("us-east-1"), "AWS::S3::Bucket"));
+        assert!(!e.covers(Provider::Aws, "1", None, "AWS::IAM::AccountSummary"));
+        assert!(!e.covers(Provider::Aws, "2", None, "AWS::S3::Bucket"));
+        assert!(!e.covers(
+            Provider::Aws,
+            "1",
+            None,
+            "AWS::S3::AccountPublicAccessBlock"
+        ));
+        assert!(
+            !e.covers(
+                Provider::Aws,
+                "1",
+                Some("eu-west-1"),
+                "AWS::Config::RecorderStatus"
+            ),
+            "Config not set up is itself read"
+        );
+        let denied = CollectionError {
+            kind: ErrorKind::AccessDenied,
+            ..e.clone()
+        };
+        assert!(denied.covers(
+            Provider::Aws,
+            "1",
+            Some("eu-west-1"),
+            "AWS::Config::RecorderStatus"
+        ));
+        let everywhere = CollectionError { region: None, ..e };
+        assert!(
+            everywhere.covers(Provider::Aws, "1", None, "AWS::IAM::User"),
+            "an account-wide gap hides IAM too"
+        );
     }
 }
