@@ -1058,3 +1058,108 @@ async fn management_group_scopes_the_subscriptions() {
     let requests = h.server.received_requests().await.unwrap();
     assert!(!requests.iter().any(|r| r.url.path() == "/subscriptions"));
 }
+
+/// Issue 4's end-to-end promise: `annexa scan azure` against Microsoft's replayed examples reports
+/// the derived bad cases through the checks meant for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_azure_cli_reports_the_derived_bad_cases() {
+    let h = harness(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let uri = h.server.uri();
+    let cwd = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = assert_cmd::Command::cargo_bin("annexa").unwrap();
+        c.current_dir(&cwd);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AZURE_")
+                || k.starts_with("ANNEXA_")
+                || k.starts_with("IDENTITY_")
+                || k.starts_with("MSI_")
+            {
+                c.env_remove(k);
+            }
+        }
+        c.env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_CLIENT_ID", CLIENT)
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .env("ANNEXA_NOW", "2026-11-23T12:00:00Z")
+            .args([
+                "scan",
+                "azure",
+                "--arm-endpoint",
+                &uri,
+                "--authority-host",
+                &uri,
+            ])
+            .args(["--subscriptions", &format!("{SUB1},{SUB2}")])
+            .args([
+                "--format",
+                "json,sarif",
+                "--output-dir",
+                "out",
+                "--fail-on",
+                "none",
+            ])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let results: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/results.json")).unwrap())
+            .unwrap();
+    let findings = results["findings"].as_array().unwrap();
+    let fails = |check: &str| -> BTreeSet<String> {
+        findings
+            .iter()
+            .filter(|f| f["status"] == "fail" && f["check_id"] == check)
+            .map(|f| f["resource_name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let one = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    // The NSG opened on 22 to `*` and on 3389 to `Internet`, in both subscriptions' data.
+    assert_eq!(
+        fails("azure.network.nsg-ssh-not-open-to-internet"),
+        one(&["nsg-open-admin"])
+    );
+    assert_eq!(
+        fails("azure.network.nsg-rdp-not-open-to-internet"),
+        one(&["nsg-open-admin"])
+    );
+    // The storage account allowing HTTP and TLS 1.0.
+    assert!(fails("azure.storage.account-https-only").contains("stoinsecure"));
+    assert!(fails("azure.storage.account-tls-1-2-minimum").contains("stoinsecure"));
+    // The vault with purge protection off.
+    assert!(fails("azure.keyvault.vault-purge-protection-enabled").contains("kv-no-purge"));
+    // Both subscriptions were scanned with the client-secret principal; nothing is missing.
+    let sources = results["scope"]["sources"].as_array().unwrap();
+    for sub in [SUB1, SUB2] {
+        let s = sources
+            .iter()
+            .find(|s| s["account"] == sub)
+            .unwrap_or_else(|| panic!("{sub} not scanned: {sources:#?}"));
+        assert!(
+            s["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with("client secret"),
+            "{s}"
+        );
+    }
+    let gaps: Vec<&Value> = results["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["account"] != SUB3)
+        .collect();
+    assert!(gaps.is_empty(), "{gaps:#?}");
+    assert!(dir.path().join("out/results.sarif").exists());
+}
