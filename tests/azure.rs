@@ -200,6 +200,8 @@ struct Fake {
     throttled: AtomicUsize,
     window: Mutex<(Instant, u32)>,
     federated_assertion: Option<String>,
+    /// PEM of the certificate registered for the app: client assertions must be signed by it.
+    certificate: Option<std::path::PathBuf>,
 }
 
 fn jwt(n: usize) -> String {
@@ -226,6 +228,7 @@ impl Fake {
             throttled: AtomicUsize::new(0),
             window: Mutex::new((Instant::now(), 0)),
             federated_assertion: None,
+            certificate: None,
         })
     }
 
@@ -239,13 +242,20 @@ impl Fake {
             && form.get("grant_type").map(String::as_str) == Some("client_credentials")
             && form.get("scope").map(String::as_str)
                 == Some("https://management.azure.com/.default");
-        let ok_secret = match &self.federated_assertion {
-            Some(a) => {
+        let ok_secret = match (&self.federated_assertion, &self.certificate) {
+            (_, Some(cert)) => {
+                form.get("client_assertion_type").map(String::as_str)
+                    == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                    && form
+                        .get("client_assertion")
+                        .is_some_and(|a| verify_assertion(a, cert))
+            }
+            (Some(a), None) => {
                 form.get("client_assertion") == Some(a)
                     && form.get("client_assertion_type").map(String::as_str)
                         == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
             }
-            None => form.get("client_secret").map(String::as_str) == Some(SECRET),
+            (None, None) => form.get("client_secret").map(String::as_str) == Some(SECRET),
         };
         if !(ok_client && ok_secret && req.url.path().starts_with(&format!("/{TENANT}/"))) {
             return ResponseTemplate::new(401)
@@ -438,6 +448,129 @@ impl Fake {
         }
         arm_error(404, "ResourceNotFound", &format!("no fixture for {path}"))
     }
+}
+
+/// What Entra ID checks of a certificate assertion, with openssl as the independent verifier:
+/// thumbprint, audience, issuer and subject, expiry, and the RS256 signature.
+fn verify_assertion(jwt: &str, cert: &std::path::Path) -> bool {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [h, c, sig] = parts.as_slice() else {
+        return false;
+    };
+    let (Ok(header), Ok(claims), Ok(signature)) = (b64.decode(h), b64.decode(c), b64.decode(sig))
+    else {
+        return false;
+    };
+    let header: Value = serde_json::from_slice(&header).unwrap();
+    let claims: Value = serde_json::from_slice(&claims).unwrap();
+    let dir = cert.parent().unwrap();
+    let openssl = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl")
+    };
+    let fp = String::from_utf8(
+        openssl(&[
+            "x509",
+            "-in",
+            cert.to_str().unwrap(),
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let hex: String = fp.trim().rsplit('=').next().unwrap().replace(':', "");
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let now = chrono::Utc::now().timestamp();
+    let claims_ok = header["alg"] == "RS256"
+        && header["x5t"] == b64.encode(bytes)
+        && claims["aud"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&format!("/{TENANT}/oauth2/v2.0/token")))
+        && claims["iss"] == CLIENT
+        && claims["sub"] == CLIENT
+        && claims["exp"].as_i64().is_some_and(|e| e > now);
+    std::fs::write(dir.join("signed.txt"), format!("{h}.{c}")).unwrap();
+    std::fs::write(dir.join("signature.bin"), signature).unwrap();
+    let pubkey = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-pubkey"]).stdout;
+    std::fs::write(dir.join("pub.pem"), pubkey).unwrap();
+    let verified = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        "pub.pem",
+        "-signature",
+        "signature.bin",
+        "signed.txt",
+    ])
+    .status
+    .success();
+    claims_ok && verified
+}
+
+/// A throwaway key and self-signed certificate, made with openssl, in `dir/name.pem`.
+fn make_certificate(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let key = dir.join(format!("{name}.key"));
+    let crt = dir.join(format!("{name}.crt"));
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=annexa-test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl is needed for the certificate tests")
+        .status
+        .success();
+    assert!(ok, "openssl could not make a test certificate");
+    let pem = dir.join(format!("{name}.pem"));
+    std::fs::write(
+        &pem,
+        std::fs::read_to_string(&key).unwrap() + &std::fs::read_to_string(&crt).unwrap(),
+    )
+    .unwrap();
+    pem
+}
+
+/// A harness whose token endpoint trusts `trusted` and whose client signs with `used`.
+async fn harness_certificate(
+    dir: &std::path::Path,
+    trusted: &std::path::Path,
+    used: &std::path::Path,
+) -> Harness {
+    let mut h = harness(Faults::default()).await;
+    let _ = dir;
+    // The fake is shared with the mounted responder: mount a new one that trusts the certificate.
+    h.server.reset().await;
+    let mut fake = Fake::new(Faults::default());
+    Arc::get_mut(&mut fake).unwrap().certificate = Some(trusted.with_extension("crt"));
+    Mock::given(wiremock::matchers::any())
+        .respond_with(Shared(fake.clone()))
+        .mount(&h.server)
+        .await;
+    h.fake = fake;
+    h.opts.credential.client_secret = None;
+    h.opts.credential.client_certificate_path = Some(used.to_path_buf());
+    h
 }
 
 fn percent_decode(s: &str) -> String {
@@ -1162,4 +1295,38 @@ async fn scan_azure_cli_reports_the_derived_bad_cases() {
         .collect();
     assert!(gaps.is_empty(), "{gaps:#?}");
     assert!(dir.path().join("out/results.sarif").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_credentials_sign_a_client_assertion() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = make_certificate(dir.path(), "app");
+    let h = harness_certificate(dir.path(), &good, &good).await;
+    let (result, o) = run(&h.opts, filter(&["microsoft.storage/storageaccounts"])).await;
+    result.unwrap();
+    assert!(!o.of_type("microsoft.storage/storageaccounts").is_empty());
+    let principal = o.sources[0].principal.as_deref().unwrap();
+    assert!(
+        principal.starts_with("client certificate") && principal.contains("app.pem"),
+        "{principal}"
+    );
+
+    // Another key than the registered certificate's is refused, and the run says so.
+    let other = make_certificate(dir.path(), "other");
+    let h = harness_certificate(dir.path(), &good, &other).await;
+    let (result, _) = run(&h.opts, filter(&["microsoft.storage/storageaccounts"])).await;
+    let e = result.unwrap_err().to_string();
+    assert!(
+        e.contains("client certificate") && e.contains("other.pem"),
+        "{e}"
+    );
+
+    // A missing file names its path.
+    let h = harness_certificate(dir.path(), &good, &dir.path().join("missing.pem")).await;
+    let (result, _) = run(&h.opts, filter(&["microsoft.storage/storageaccounts"])).await;
+    let e = result.unwrap_err().to_string();
+    assert!(
+        e.contains("missing.pem") && e.contains("cannot read"),
+        "{e}"
+    );
 }

@@ -18,7 +18,8 @@ pub enum CloudArg {
 }
 
 /// Azure collection options. Credentials come from the environment, as Azure tools expect:
-/// AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET, or AZURE_FEDERATED_TOKEN_FILE
+/// AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, a PEM
+/// file with the private key and the certificate), or AZURE_FEDERATED_TOKEN_FILE
 /// (workload identity), a managed identity, or the Azure CLI login (`az login`).
 #[derive(Debug, Clone, Args)]
 pub struct AzureArgs {

@@ -19,10 +19,8 @@ use super::options::{AzureOptions, CredentialEnv};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
-    #[error("no Azure credentials found: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), run `az login`, or run on a host with a managed identity")]
+    #[error("no Azure credentials found: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE), run `az login`, or run on a host with a managed identity")]
     NoneConfigured,
-    #[error("AZURE_CLIENT_CERTIFICATE_PATH is set but certificate credentials are not supported yet: use AZURE_CLIENT_SECRET, workload identity (AZURE_FEDERATED_TOKEN_FILE) or `az login`")]
-    CertificateUnsupported,
     #[error("{method}: {reason}")]
     Failed { method: String, reason: String },
     #[error("every credential failed: {0}")]
@@ -41,6 +39,11 @@ enum Flow {
         tenant: String,
         client_id: String,
         token_file: std::path::PathBuf,
+    },
+    ClientCertificate {
+        tenant: String,
+        client_id: String,
+        path: std::path::PathBuf,
     },
     AppServiceIdentity {
         endpoint: String,
@@ -71,6 +74,14 @@ impl Flow {
                     "workload identity federation (AZURE_CLIENT_ID {client_id}, tenant {tenant})"
                 )
             }
+            Flow::ClientCertificate {
+                tenant,
+                client_id,
+                path,
+            } => format!(
+                "client certificate {} (AZURE_CLIENT_ID {client_id}, tenant {tenant})",
+                path.display()
+            ),
             Flow::AppServiceIdentity { client_id, .. } => match client_id {
                 Some(c) => format!("managed identity, App Service endpoint (client id {c})"),
                 None => "managed identity, App Service endpoint".into(),
@@ -219,6 +230,32 @@ impl Credential {
                     .await
                     .map_err(|e| fail(e.to_string()))
             }
+            Flow::ClientCertificate {
+                tenant,
+                client_id,
+                path,
+            } => {
+                let cert = super::certificate::Certificate::load(path).map_err(fail)?;
+                let token_url = format!(
+                    "{}/{tenant}/oauth2/v2.0/token",
+                    self.authority.trim_end_matches('/')
+                );
+                let jti = format!("{:x}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
+                let assertion = cert.assertion(client_id, &token_url, Utc::now(), &jti);
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                    ("scope", self.scope.as_str()),
+                ];
+                self.token_request(tenant, &form)
+                    .await
+                    .map_err(|e| fail(e.to_string()))
+            }
             Flow::AppServiceIdentity {
                 endpoint,
                 header,
@@ -339,8 +376,12 @@ fn candidates(env: &CredentialEnv) -> Result<Vec<Flow>, AuthError> {
                 client_id: client_id.clone(),
                 secret: secret.clone(),
             });
-        } else if env.client_certificate_path.is_some() && env.federated_token_file.is_none() {
-            return Err(AuthError::CertificateUnsupported);
+        } else if let Some(path) = &env.client_certificate_path {
+            out.push(Flow::ClientCertificate {
+                tenant: tenant.clone(),
+                client_id: client_id.clone(),
+                path: path.clone(),
+            });
         }
         if let Some(file) = &env.federated_token_file {
             out.push(Flow::WorkloadIdentity {
@@ -524,8 +565,8 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            candidates(&cert),
-            Err(AuthError::CertificateUnsupported)
+            candidates(&cert).unwrap()[0],
+            Flow::ClientCertificate { .. }
         ));
         assert!(matches!(
             candidates(&CredentialEnv::default()),

@@ -7,6 +7,7 @@
 
 pub mod arm;
 pub mod auth;
+pub mod certificate;
 pub mod http;
 pub mod normalize;
 pub mod options;
