@@ -25,12 +25,12 @@ if [ ! -x "$TOOLS/npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multit
   (cd "$TOOLS/npm" && npm install --silent --no-audit --no-fund @microsoft/sarif-multitool >/dev/null)
 fi
 
-# Debian: chromium for the HTML report tests.
-if ! command -v chromium >/dev/null 2>&1; then
-  log "installing chromium (apt)"
+# Debian: chromium for the HTML report tests, openssl for the certificate-credential tests.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  log "installing chromium and openssl (apt)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt-get install -y -qq chromium chromium-driver openssl >/dev/null
 fi
 
 # cargo: sarif-fmt, the terminal viewer for SARIF.
