@@ -219,6 +219,72 @@ impl Suppression {
     }
 }
 
+/// Applies suppression entries to findings one at a time (a scan streams its findings) and
+/// reports every entry at the end: how many failures it matched, which controls, its state.
+pub struct Acceptance<'a> {
+    entries: &'a [Suppression],
+    today: NaiveDate,
+    matched: Vec<u64>,
+    controls: Vec<std::collections::BTreeSet<String>>,
+}
+
+impl<'a> Acceptance<'a> {
+    pub fn new(entries: &'a [Suppression], today: NaiveDate) -> Self {
+        Acceptance {
+            entries,
+            today,
+            matched: vec![0; entries.len()],
+            controls: vec![Default::default(); entries.len()],
+        }
+    }
+
+    /// Mark a failing finding accepted by the first unexpired matching entry; `controls_of`
+    /// gives the controls a check is mapped to. Other statuses are left alone.
+    pub fn accept(&mut self, f: &mut Finding, controls_of: &dyn Fn(&str) -> Vec<String>) {
+        if f.status != FindingStatus::Fail {
+            return;
+        }
+        f.accepted = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            if !e.matches(f) {
+                continue;
+            }
+            self.matched[i] += 1;
+            self.controls[i].extend(controls_of(&f.check_id));
+            if !e.is_expired(self.today) && f.accepted.is_none() {
+                f.accepted = Some(e.accepted());
+            }
+        }
+    }
+
+    pub fn report(self) -> Vec<SuppressionReport> {
+        let today = self.today;
+        self.entries
+            .iter()
+            .zip(self.matched)
+            .zip(self.controls)
+            .map(|((e, matched), controls)| SuppressionReport {
+                id: e.id.clone(),
+                check: e.check.clone(),
+                resource: e.resource.clone(),
+                account: e.account.clone(),
+                reason: e.reason.clone(),
+                owner: e.owner.clone(),
+                expires: e.expires.format("%Y-%m-%d").to_string(),
+                state: if e.is_expired(today) {
+                    SuppressionState::Expired
+                } else if matched == 0 {
+                    SuppressionState::Stale
+                } else {
+                    SuppressionState::Active
+                },
+                matched,
+                controls: controls.into_iter().collect(),
+            })
+            .collect()
+    }
+}
+
 /// Mark failing findings accepted by the first unexpired matching entry, and report every entry.
 /// `controls_of` gives the controls a check is mapped to.
 pub fn apply(
@@ -227,47 +293,11 @@ pub fn apply(
     today: NaiveDate,
     controls_of: &dyn Fn(&str) -> Vec<String>,
 ) -> Vec<SuppressionReport> {
-    let mut matched = vec![0u64; entries.len()];
-    let mut controls: Vec<std::collections::BTreeSet<String>> =
-        vec![Default::default(); entries.len()];
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.status == FindingStatus::Fail)
-    {
-        f.accepted = None;
-        for (i, e) in entries.iter().enumerate() {
-            if !e.matches(f) {
-                continue;
-            }
-            matched[i] += 1;
-            controls[i].extend(controls_of(&f.check_id));
-            if !e.is_expired(today) && f.accepted.is_none() {
-                f.accepted = Some(e.accepted());
-            }
-        }
+    let mut acceptance = Acceptance::new(entries, today);
+    for f in findings.iter_mut() {
+        acceptance.accept(f, controls_of);
     }
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| SuppressionReport {
-            id: e.id.clone(),
-            check: e.check.clone(),
-            resource: e.resource.clone(),
-            account: e.account.clone(),
-            reason: e.reason.clone(),
-            owner: e.owner.clone(),
-            expires: e.expires.format("%Y-%m-%d").to_string(),
-            state: if e.is_expired(today) {
-                SuppressionState::Expired
-            } else if matched[i] == 0 {
-                SuppressionState::Stale
-            } else {
-                SuppressionState::Active
-            },
-            matched: matched[i],
-            controls: controls[i].iter().cloned().collect(),
-        })
-        .collect()
+    acceptance.report()
 }
 
 #[cfg(test)]
