@@ -131,7 +131,7 @@ pub fn judge(
             || result
                 .findings
                 .iter()
-                .any(|f| checks.contains(f.check_id.as_str()) && counts(f))
+                .any(|f| checks.contains(f.check_id.as_str()) && counts(&f))
         {
             failed_controls.push(id.clone());
         }

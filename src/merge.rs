@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{
-    account_key, AccountScope, CheckInfo, CheckStats, ControlResult, Finding, ScanResult, Scope,
-    Source, SuppressionReport, SuppressionState, ToolInfo,
+    account_key, finding_order, AccountScope, CheckInfo, CheckStats, ControlResult, Finding,
+    ScanResult, Scope, Source, SuppressionReport, SuppressionState, ToolInfo,
 };
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -70,12 +70,7 @@ pub fn merge(
                 .filter(|s| &account_key(s.provider, &s.account) == key)
                 .cloned(),
         );
-        findings.extend(
-            r.findings
-                .iter()
-                .filter(|f| &f.account_key() == key)
-                .cloned(),
-        );
+        findings.extend(r.findings.iter().filter(|f| &f.account_key() == key));
         errors.extend(
             r.errors
                 .iter()
@@ -85,11 +80,7 @@ pub fn merge(
     }
     sources.sort();
     sources.dedup();
-    findings.sort_by(|a, b| {
-        a.check_id
-            .cmp(&b.check_id)
-            .then_with(|| a.resource_id.cmp(&b.resource_id))
-    });
+    findings.sort_by(finding_order);
     findings.dedup();
     errors.sort();
     errors.dedup();
@@ -167,7 +158,7 @@ pub fn merge(
         checks: checks.into_values().collect(),
         stats,
         suppressions: merge_suppressions(inputs, &findings),
-        findings,
+        findings: findings.into(),
         controls,
         errors,
     })

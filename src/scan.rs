@@ -2,12 +2,14 @@
 //! accepted risks -> control results -> `ScanResult`.
 //!
 //! Evaluation streams: resources are evaluated in batches on rayon as they arrive and then
-//! dropped, except those of the types account-scope checks need. Memory therefore grows with the
-//! number of failing findings, not with the size of the inventory.
+//! dropped; those of the types account-scope checks need are spilled to a temporary file and
+//! read back one group of accounts at a time. Kept findings have accepted risks applied as they
+//! arrive and are held compressed (`model::Findings`), so memory stays nearly flat as the
+//! inventory grows: what remains is a few bytes per failing finding.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rayon::prelude::*;
 
 use crate::collect::{Event, Progress};
@@ -15,10 +17,11 @@ use crate::engine::{Catalog, Evaluator};
 use crate::inventory::{resource_sha256, Digest, RawLine, Writer};
 use crate::mappings::{self, Framework};
 use crate::model::{
-    account_key, AccountScope, CheckStats, CollectionError, Finding, FindingStatus, Resource,
-    ScanResult, Scope, Source, ToolInfo, RESULTS_FORMAT, RESULTS_VERSION,
+    account_key, AccountScope, CheckStats, CollectionError, Finding, FindingStatus,
+    FindingsBuilder, Resource, ScanResult, Scope, Source, ToolInfo, RESULTS_FORMAT,
+    RESULTS_VERSION,
 };
-use crate::suppress::{self, Suppression};
+use crate::suppress::{Acceptance, Suppression};
 
 /// Resources evaluated per rayon batch: large enough to keep both cores busy, small enough that
 /// memory stays flat.
@@ -44,8 +47,12 @@ pub struct ScanContext<'a> {
 }
 
 /// The running state of a streaming scan.
-struct Accumulator {
-    findings: Vec<Finding>,
+struct Accumulator<'a> {
+    /// Kept findings, compressed as they arrive and sorted at the end.
+    findings: FindingsBuilder,
+    /// Accepted risks are applied to each failing finding as it is kept.
+    acceptance: Acceptance<'a>,
+    framework: &'a Framework,
     /// account key -> per-check counts.
     stats: BTreeMap<String, BTreeMap<String, CheckStats>>,
     resources: BTreeMap<String, u64>,
@@ -61,10 +68,12 @@ struct Accumulator {
     count: u64,
 }
 
-impl Accumulator {
-    fn new() -> Self {
+impl<'a> Accumulator<'a> {
+    fn new(ctx: &ScanContext<'a>) -> Self {
         Accumulator {
-            findings: Vec::new(),
+            findings: FindingsBuilder::new(),
+            acceptance: Acceptance::new(ctx.suppressions, ctx.now.date_naive()),
+            framework: ctx.framework,
             stats: BTreeMap::new(),
             resources: BTreeMap::new(),
             unchecked: BTreeMap::new(),
@@ -98,6 +107,7 @@ impl Accumulator {
     }
 
     fn count(&mut self, f: &Finding) {
+        let accepted = f.accepted.is_some();
         let stats = self
             .stats
             .entry(f.account_key())
@@ -110,11 +120,17 @@ impl Accumulator {
             FindingStatus::Error => stats.error += 1,
             FindingStatus::NotApplicable => stats.not_applicable += 1,
         }
+        if accepted {
+            stats.accepted += 1;
+        }
     }
 
     fn take(&mut self, findings: Vec<Finding>, include_passing: bool) {
+        let fw = self.framework;
         for mut f in findings {
             cap_evidence(&mut f);
+            self.acceptance
+                .accept(&mut f, &|id| mappings::controls_of(fw, id));
             self.count(&f);
             let keep = match f.status {
                 FindingStatus::Fail | FindingStatus::Error => true,
@@ -276,7 +292,7 @@ where
         .iter()
         .map(|t| t.to_ascii_lowercase())
         .collect();
-    let mut acc = Accumulator::new();
+    let mut acc = Accumulator::new(ctx);
     let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let saving = save.is_some();
     let clock = std::time::Instant::now();
@@ -421,27 +437,9 @@ fn finish(
     started_at: DateTime<Utc>,
 ) -> Result<ScanResult, ScanError> {
     let finished_at = Utc::now().max(started_at);
-    acc.findings.sort_by(|a, b| {
-        a.check_id
-            .cmp(&b.check_id)
-            .then_with(|| a.resource_id.cmp(&b.resource_id))
-    });
-
-    // Accepted risks.
-    let today: NaiveDate = ctx.now.date_naive();
     let fw = ctx.framework;
-    let suppressions = suppress::apply(&mut acc.findings, ctx.suppressions, today, &|id| {
-        mappings::controls_of(fw, id)
-    });
-    for f in acc.findings.iter().filter(|f| f.accepted.is_some()) {
-        if let Some(s) = acc
-            .stats
-            .get_mut(&f.account_key())
-            .and_then(|m| m.get_mut(&f.check_id))
-        {
-            s.accepted += 1;
-        }
-    }
+    let suppressions = acc.acceptance.report();
+    let findings = acc.findings.finish();
 
     let digest = acc.digest.finish();
     let finished = finished_at.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -500,7 +498,7 @@ fn finish(
         },
         checks,
         stats: totals,
-        findings: acc.findings,
+        findings,
         controls,
         errors: {
             let mut e = acc.errors;

@@ -2,12 +2,14 @@
 //! Pure data with serde; no I/O and no behaviour beyond small, obvious helpers.
 
 mod finding;
+mod findings;
 mod resource;
 mod result;
 
 pub use finding::{
     canonical_resource_id, AcceptedRisk, Evidence, Finding, FindingStatus, Severity,
 };
+pub use findings::{finding_order, Findings, FindingsBuilder};
 pub use resource::{
     account_key, is_global_type, CollectionError, ErrorKind, Provider, Resource, Source,
 };

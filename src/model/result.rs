@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{CollectionError, Finding, Provider, Severity, Source};
+use super::{CollectionError, Finding, Findings, Provider, Severity, Source};
 
 /// `format` field of results.json; the schema lives in `schemas/results.v1.schema.json`.
 pub const RESULTS_FORMAT: &str = "annexa-results";
@@ -296,7 +296,9 @@ pub struct ScanResult {
     pub stats: BTreeMap<String, CheckStats>,
     /// Failing and erroring findings (and passing ones with `--include-passing`), sorted by
     /// check id then resource id. Passing and not-applicable verdicts are always counted in `stats`.
-    pub findings: Vec<Finding>,
+    // Held compressed in memory (see `Findings`); serialised as a plain array.
+    #[schemars(with = "Vec<Finding>")]
+    pub findings: Findings,
     /// One result per control of the framework, in the framework's order.
     pub controls: Vec<ControlResult>,
     pub errors: Vec<CollectionError>,

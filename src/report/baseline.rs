@@ -271,7 +271,7 @@ impl Baseline {
             .findings
             .iter()
             .filter(|f| f.status == FindingStatus::Fail)
-            .map(|f| (f.key(), BaselineEntry::from_finding(f)))
+            .map(|f| (f.key(), BaselineEntry::from_finding(&f)))
             .collect();
         Baseline::Results(BaselineSet {
             entries,
@@ -464,7 +464,7 @@ impl Baseline {
             .findings
             .iter()
             .filter(|f| matches!(f.status, FindingStatus::Fail | FindingStatus::Error))
-            .map(Finding::key)
+            .map(|f| f.key())
             .collect();
         let errored_scopes: BTreeSet<(String, String)> = current
             .findings

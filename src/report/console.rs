@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{ControlStatus, FindingStatus, ScanResult, Severity, SuppressionState, Theme};
+use crate::model::{
+    ControlStatus, Finding, FindingStatus, ScanResult, Severity, SuppressionState, Theme,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ConsoleOptions {
@@ -146,25 +148,27 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
     );
     let _ = writeln!(out);
 
-    // Worst open findings.
-    let mut open: Vec<_> = result
-        .findings
-        .iter()
-        .filter(|f| f.is_open_failure())
-        .collect();
-    open.sort_by(|a, b| {
+    // Worst open findings: only the few shown are kept while counting the rest.
+    let worst_first = |a: &Finding, b: &Finding| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.check_id.cmp(&b.check_id))
             .then_with(|| a.resource_id.cmp(&b.resource_id))
-    });
+    };
+    let mut open: Vec<Finding> = Vec::new();
+    let mut open_count = 0usize;
+    for f in result.findings.iter().filter(|f| f.is_open_failure()) {
+        open_count += 1;
+        open.push(f);
+        if open.len() > 2 * opts.worst.max(1) {
+            open.sort_by(worst_first);
+            open.truncate(opts.worst);
+        }
+    }
+    open.sort_by(worst_first);
+    open.truncate(opts.worst);
     if !open.is_empty() {
-        let _ = writeln!(
-            out,
-            "Worst findings ({} of {})",
-            open.len().min(opts.worst),
-            open.len()
-        );
+        let _ = writeln!(out, "Worst findings ({} of {})", open.len(), open_count);
         for f in open.iter().take(opts.worst) {
             let _ = writeln!(
                 out,

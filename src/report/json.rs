@@ -125,7 +125,7 @@ mod tests {
             scope: Default::default(),
             checks: vec![],
             stats: Default::default(),
-            findings: vec![],
+            findings: Default::default(),
             controls: vec![],
             errors: vec![],
             suppressions: vec![],

@@ -109,7 +109,7 @@ pub fn big(n: usize) -> ScanResult {
             control.status = ControlStatus::Fail;
         }
     }
-    result.findings = findings;
+    result.findings = findings.into();
     result.suppressions.clear();
     result.scope.resource_count = n as u64;
     result

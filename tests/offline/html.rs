@@ -228,7 +228,7 @@ fn ten_thousand_failing_findings_fit_in_five_megabytes() {
 #[test]
 fn empty_sections_say_what_is_missing() {
     let mut result = hostile();
-    result.findings.clear();
+    result.findings = Default::default();
     result.errors.clear();
     result.suppressions.clear();
     let page = html::render(&result).expect("render");

@@ -128,7 +128,7 @@ fn scan(
         },
         checks,
         stats: BTreeMap::new(),
-        findings,
+        findings: findings.into(),
         controls: vec![
             control("A.8.3", "Information access restriction"),
             control("A.8.24", "Use of cryptography"),
@@ -507,9 +507,11 @@ fn failing_scan_has_the_github_shape_and_validates() {
 #[test]
 fn clean_scan_declares_every_rule_and_no_result() {
     let mut result = failing_scan();
-    for f in &mut result.findings {
-        f.status = FindingStatus::Pass;
-    }
+    result.findings.edit(|all| {
+        for f in all {
+            f.status = FindingStatus::Pass;
+        }
+    });
     let (file, v) = one(render(&result, &SarifOptions::default()).unwrap());
     assert_valid(&file, "clean scan");
     assert_eq!(file.results, 0);
@@ -570,11 +572,13 @@ fn collection_errors_are_tool_notifications_and_mark_the_run_unsuccessful() {
 #[test]
 fn accepted_risks_are_left_out_of_github_and_suppressed_in_full() {
     let mut result = failing_scan();
-    for f in &mut result.findings {
-        if f.resource_name == "web-assets" {
-            *f = accepted(f.clone());
+    result.findings.edit(|all| {
+        for f in all {
+            if f.resource_name == "web-assets" {
+                *f = accepted(f.clone());
+            }
         }
-    }
+    });
     let (gh, gv) = one(render(&result, &SarifOptions::default()).unwrap());
     assert_eq!(gh.results, 2);
     assert!(!String::from_utf8_lossy(&gh.bytes).contains("web-assets"));
@@ -658,9 +662,9 @@ fn fingerprints_depend_on_rule_and_resource_only() {
     let base_fp = fingerprints(&base);
     assert_eq!(base_fp.len(), 3);
 
-    // Reordered input: same fingerprints, same bytes.
+    // Reordered input (findings are always held sorted, so only the checks can come in another
+    // order): same fingerprints, same bytes.
     let mut reordered = a.clone();
-    reordered.findings.reverse();
     reordered.checks.reverse();
     let (_, rv) = one(render(&reordered, &opts).unwrap());
     assert_eq!(fingerprints(&rv), base_fp);
@@ -668,28 +672,33 @@ fn fingerprints_depend_on_rule_and_resource_only() {
 
     // Changed message text and severity: same fingerprints.
     let mut changed = a.clone();
-    for f in &mut changed.findings {
-        f.message = format!("{} (now with different words)", f.message);
-    }
+    changed.findings.edit(|all| {
+        for f in all {
+            f.message = format!("{} (now with different words)", f.message);
+        }
+    });
     let (_, cv) = one(render(&changed, &opts).unwrap());
     assert_eq!(fingerprints(&cv), base_fp);
 
     // Azure ids differ only in case between scans: same fingerprint.
     let mut cased = a.clone();
-    for f in &mut cased.findings {
-        if f.provider == Provider::Azure {
-            f.resource_id = f.resource_id.to_ascii_uppercase();
+    cased.findings.edit(|all| {
+        for f in all {
+            if f.provider == Provider::Azure {
+                f.resource_id = f.resource_id.to_ascii_uppercase();
+            }
         }
-    }
+    });
     let (_, zv) = one(render(&cased, &opts).unwrap());
     // The same finding twice (merged scans, or one id in two casings): one result.
     let mut twice = cased.clone();
-    twice.findings.extend(
-        a.findings
-            .iter()
-            .filter(|f| f.status == FindingStatus::Fail)
-            .cloned(),
-    );
+    twice.findings.edit(|all| {
+        all.extend(
+            a.findings
+                .iter()
+                .filter(|f| f.status == FindingStatus::Fail),
+        )
+    });
     let (tf, _) = one(render(&twice, &opts).unwrap());
     assert_eq!(tf.results, 3);
     let az = |m: &BTreeMap<String, (String, String)>| {
@@ -703,10 +712,10 @@ fn fingerprints_depend_on_rule_and_resource_only() {
 
     // Different resources and different checks: all distinct.
     let mut both = a.clone();
-    both.findings
-        .push(aws_bucket(CLEAN, "logs-bucket", FindingStatus::Fail));
-    both.findings
-        .push(aws_bucket(CLEAN, "web-assets", FindingStatus::Fail));
+    both.findings.edit(|all| {
+        all.push(aws_bucket(CLEAN, "logs-bucket", FindingStatus::Fail));
+        all.push(aws_bucket(CLEAN, "web-assets", FindingStatus::Fail));
+    });
     let (_, bv) = one(render(&both, &opts).unwrap());
     let fps = fingerprints(&bv);
     assert_eq!(fps.len(), 5);
@@ -735,7 +744,9 @@ fn artifact_uris_have_no_scheme_and_every_result_one_location() {
     image.resource_type = "AWS::ECR::Repository".into();
     image.resource_id = "registry.example:5000/app:1.2".into();
     image.resource_name = "app:1.2".into();
-    result.findings.extend([odd, scope, dots, image]);
+    result
+        .findings
+        .edit(|all| all.extend([odd, scope, dots, image]));
     let (file, v) = one(render(&result, &SarifOptions::default()).unwrap());
     assert_valid(&file, "odd resource ids");
     let base = url::Url::parse("https://base.invalid/repo/").unwrap();
@@ -972,10 +983,12 @@ fn baseline_of_other_accounts_says_so() {
     let mut other = earlier_scan();
     other.scope.sources.retain(|s| s.provider == Provider::Aws);
     other.scope.sources[0].account = "999999999999".into();
-    for f in &mut other.findings {
-        f.account = "999999999999".into();
-    }
-    other.findings.retain(|f| f.provider == Provider::Aws);
+    other.findings.edit(|all| {
+        for f in all.iter_mut() {
+            f.account = "999999999999".into();
+        }
+        all.retain(|f| f.provider == Provider::Aws);
+    });
     let baseline = Baseline::from_results(&other);
     let now = failing_scan();
     assert!(!baseline.scope_matches(&now));
@@ -1171,7 +1184,9 @@ fn sixty_thousand_failures_are_split_into_files_within_github_limits() {
 
     // Deterministic, and a finding stays in its part when others come and go.
     let mut fewer = result.clone();
-    fewer.findings.retain(|f| !f.resource_name.ends_with('7'));
+    fewer
+        .findings
+        .edit(|all| all.retain(|f| !f.resource_name.ends_with('7')));
     let again = render(
         &fewer,
         &SarifOptions {

@@ -248,8 +248,10 @@ fn view(result: &ScanResult) -> Json {
             .unwrap_or_default()
     };
 
-    // Findings, most urgent first; the template lists every one of them.
-    let mut ordered: Vec<&Finding> = result.findings.iter().collect();
+    // Findings, most urgent first; the template lists every one of them, so they are decoded
+    // side by side here (the only reporter that holds them all).
+    let all = result.findings.to_vec();
+    let mut ordered: Vec<&Finding> = all.iter().collect();
     ordered.sort_by(|a, b| {
         state_rank(finding_state(a))
             .cmp(&state_rank(finding_state(b)))
@@ -277,10 +279,9 @@ fn view(result: &ScanResult) -> Json {
         .collect();
 
     // Filter choices: only values that occur, in a stable order.
-    let accounts: BTreeSet<&str> = result.findings.iter().map(|f| f.account.as_str()).collect();
-    let providers: BTreeSet<Provider> = result.findings.iter().map(|f| f.provider).collect();
-    let finding_controls: BTreeSet<&str> = result
-        .findings
+    let accounts: BTreeSet<&str> = all.iter().map(|f| f.account.as_str()).collect();
+    let providers: BTreeSet<Provider> = all.iter().map(|f| f.provider).collect();
+    let finding_controls: BTreeSet<&str> = all
         .iter()
         .flat_map(|f| controls_of(&f.check_id))
         .map(String::as_str)
@@ -291,13 +292,13 @@ fn view(result: &ScanResult) -> Json {
         .map(|c| c.id.as_str())
         .filter(|id| finding_controls.contains(id))
         .collect();
-    let states: BTreeSet<&str> = result.findings.iter().map(finding_state).collect();
+    let states: BTreeSet<&str> = all.iter().map(finding_state).collect();
     let mut states: Vec<&str> = states.into_iter().collect();
     states.sort_by_key(|s| state_rank(s));
 
     // Failing and erroring findings by check, for the control details.
     let mut failing_by_check: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &result.findings {
+    for f in &all {
         if matches!(f.status, FindingStatus::Fail | FindingStatus::Error) {
             failing_by_check
                 .entry(f.check_id.as_str())
@@ -397,11 +398,7 @@ fn view(result: &ScanResult) -> Json {
         .collect();
 
     // Charts: open failures (failing, not accepted) by severity and by provider.
-    let open: Vec<&Finding> = result
-        .findings
-        .iter()
-        .filter(|f| f.is_open_failure())
-        .collect();
+    let open: Vec<&Finding> = all.iter().filter(|f| f.is_open_failure()).collect();
     let by_severity: Vec<(String, String, usize)> = Severity::ALL
         .iter()
         .map(|s| {
@@ -448,8 +445,8 @@ fn view(result: &ScanResult) -> Json {
         },
         "summary": {
             "open": open.len(),
-            "accepted": result.findings.iter().filter(|f| f.status == FindingStatus::Fail && f.accepted.is_some()).count(),
-            "errors": result.findings.iter().filter(|f| f.status == FindingStatus::Error).count(),
+            "accepted": all.iter().filter(|f| f.status == FindingStatus::Fail && f.accepted.is_some()).count(),
+            "errors": all.iter().filter(|f| f.status == FindingStatus::Error).count(),
             "gaps": result.errors.len(),
             "controls_fail": result.controls.iter().filter(|c| c.status == ControlStatus::Fail).count(),
             "controls": result.controls.len(),
@@ -507,11 +504,12 @@ fn risks(result: &ScanResult, scan_date: &str) -> Vec<Json> {
         })
         .collect();
     let known: BTreeSet<&str> = result.suppressions.iter().map(|s| s.id.as_str()).collect();
-    let mut extra: BTreeMap<&str, (&crate::model::AcceptedRisk, &Finding, u64)> = BTreeMap::new();
+    // Accepted risks whose entry is not in this result (a result rendered again elsewhere).
+    let mut extra: BTreeMap<String, (crate::model::AcceptedRisk, Finding, u64)> = BTreeMap::new();
     for f in &result.findings {
-        if let Some(a) = &f.accepted {
+        if let Some(a) = f.accepted.clone() {
             if !known.contains(a.id.as_str()) {
-                extra.entry(a.id.as_str()).or_insert((a, f, 0)).2 += 1;
+                extra.entry(a.id.clone()).or_insert((a, f, 0)).2 += 1;
             }
         }
     }

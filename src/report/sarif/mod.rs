@@ -26,7 +26,7 @@ pub use rule::{level, rule_name, MAX_TAGS};
 
 use super::baseline::{sarif_message, Baseline, BaselineEntry, BaselineState, FINGERPRINT_KEY};
 use crate::model::{
-    AcceptedRisk, CheckInfo, ControlResult, FindingStatus, Provider, ScanResult, Severity,
+    AcceptedRisk, CheckInfo, ControlResult, Finding, FindingStatus, Provider, ScanResult, Severity,
 };
 
 /// `$schema` of the files we write: the final 2.1.0 schema that GitHub's validator references.
@@ -375,7 +375,13 @@ struct Prepared<'a> {
     items: Vec<Item<'a>>,
 }
 
-fn prepare<'a>(result: &'a ScanResult, opts: &'a SarifOptions) -> Prepared<'a> {
+/// `findings` are the result's findings decoded (SARIF holds every result it writes in memory
+/// anyway).
+fn prepare<'a>(
+    result: &'a ScanResult,
+    findings: &'a [Finding],
+    opts: &'a SarifOptions,
+) -> Prepared<'a> {
     let controls: BTreeMap<&str, &ControlResult> =
         result.controls.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut checks: Vec<&CheckInfo> = result.checks.iter().collect();
@@ -391,8 +397,7 @@ fn prepare<'a>(result: &'a ScanResult, opts: &'a SarifOptions) -> Prepared<'a> {
         .map(|(i, c)| (c.id.as_str(), (i, *c)))
         .collect();
 
-    let mut items: Vec<Item<'a>> = result
-        .findings
+    let mut items: Vec<Item<'a>> = findings
         .iter()
         .filter(|f| f.status == FindingStatus::Fail)
         .filter(|f| opts.profile == SarifProfile::Full || f.accepted.is_none())
@@ -522,7 +527,8 @@ pub fn render_with_limits(
             });
         }
     }
-    let prep = prepare(result, opts);
+    let findings = result.findings.to_vec();
+    let prep = prepare(result, &findings, opts);
     if prep.rules.len() > limits.max_rules_per_run {
         return Err(SarifError::TooManyRules {
             count: prep.rules.len(),
