@@ -128,7 +128,6 @@ impl<'a> Accumulator<'a> {
     fn take(&mut self, findings: Vec<Finding>, include_passing: bool) {
         let fw = self.framework;
         for mut f in findings {
-            cap_evidence(&mut f);
             self.acceptance
                 .accept(&mut f, &|id| mappings::controls_of(fw, id));
             self.count(&f);
@@ -309,11 +308,12 @@ where
                 };
                 let hash = resource_sha256(&resource);
                 let lower = resource.resource_type.to_ascii_lowercase();
-                let findings = if read_types.contains(&lower) {
+                let mut findings = if read_types.contains(&lower) {
                     evaluator.evaluate_resource(&resource)
                 } else {
                     Vec::new()
                 };
+                findings.iter_mut().for_each(cap_evidence);
                 let kept = keep_types
                     .contains(&lower)
                     .then(|| serde_json::to_vec(&resource).expect("a resource serialises"));
@@ -426,6 +426,7 @@ where
         "account-scope checks evaluated"
     );
     late.extend(evaluator.gap_findings(&acc.errors));
+    late.iter_mut().for_each(cap_evidence);
     acc.take(late, ctx.include_passing);
 
     finish(acc, ctx, started_at)

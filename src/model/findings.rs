@@ -62,6 +62,7 @@ impl Findings {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             blocks: self.blocks.iter(),
+            zstd: None,
             raw: Vec::new(),
             pos: 0,
             left: self.len,
@@ -96,6 +97,8 @@ impl<'a> IntoIterator for &'a Findings {
 
 pub struct Iter<'a> {
     blocks: std::slice::Iter<'a, Block>,
+    /// One decompression context per pass, made at the first block.
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
     raw: Vec<u8>,
     pos: usize,
     left: usize,
@@ -107,7 +110,12 @@ impl Iterator for Iter<'_> {
     fn next(&mut self) -> Option<Finding> {
         while self.pos >= self.raw.len() {
             let block = self.blocks.next()?;
-            self.raw = zstd::bulk::decompress(&block.data, block.raw_len)
+            let zstd = self.zstd.get_or_insert_with(|| {
+                zstd::bulk::Decompressor::new().expect("zstd makes a decompression context")
+            });
+            self.raw.clear();
+            self.raw.reserve(block.raw_len);
+            zstd.decompress_to_buffer(&block.data, &mut self.raw)
                 .expect("findings block: compressed by this module");
             self.pos = 0;
         }
@@ -225,10 +233,20 @@ fn merge(runs: &[Findings]) -> Findings {
 }
 
 /// Encodes findings in order into compressed blocks.
-#[derive(Default)]
 struct Encoder {
     raw: Vec<u8>,
+    zstd: zstd::bulk::Compressor<'static>,
     out: Findings,
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Encoder {
+            raw: Vec::new(),
+            zstd: zstd::bulk::Compressor::new(LEVEL).expect("zstd makes a compression context"),
+            out: Findings::default(),
+        }
+    }
 }
 
 impl Encoder {
@@ -244,7 +262,10 @@ impl Encoder {
         if self.raw.is_empty() {
             return;
         }
-        let data = zstd::bulk::compress(&self.raw, LEVEL).expect("zstd compresses a buffer");
+        let data = self
+            .zstd
+            .compress(&self.raw)
+            .expect("zstd compresses a buffer");
         self.out.blocks.push(Block {
             raw_len: self.raw.len(),
             data: data.into_boxed_slice(),

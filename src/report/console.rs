@@ -117,9 +117,17 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
     }
     let _ = writeln!(out);
 
-    // Findings by severity.
+    // Findings by severity, and the worst open ones (one pass; only the few shown are kept).
+    let worst_first = |a: &Finding, b: &Finding| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check_id.cmp(&b.check_id))
+            .then_with(|| a.resource_id.cmp(&b.resource_id))
+    };
     let mut by_sev: BTreeMap<Severity, (usize, usize)> = BTreeMap::new();
     let mut errors = 0usize;
+    let mut open: Vec<Finding> = Vec::new();
+    let mut open_count = 0usize;
     for f in &result.findings {
         match f.status {
             FindingStatus::Fail => {
@@ -128,12 +136,20 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
                     e.1 += 1;
                 } else {
                     e.0 += 1;
+                    open_count += 1;
+                    open.push(f);
+                    if open.len() > 2 * opts.worst.max(1) {
+                        open.sort_by(worst_first);
+                        open.truncate(opts.worst);
+                    }
                 }
             }
             FindingStatus::Error => errors += 1,
             _ => {}
         }
     }
+    open.sort_by(worst_first);
+    open.truncate(opts.worst);
     let passed: u64 = result.stats.values().map(|s| s.pass).sum();
     let _ = writeln!(out, "Failing findings by severity");
     let line: Vec<String> = Severity::ALL
@@ -148,25 +164,6 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
     );
     let _ = writeln!(out);
 
-    // Worst open findings: only the few shown are kept while counting the rest.
-    let worst_first = |a: &Finding, b: &Finding| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.check_id.cmp(&b.check_id))
-            .then_with(|| a.resource_id.cmp(&b.resource_id))
-    };
-    let mut open: Vec<Finding> = Vec::new();
-    let mut open_count = 0usize;
-    for f in result.findings.iter().filter(|f| f.is_open_failure()) {
-        open_count += 1;
-        open.push(f);
-        if open.len() > 2 * opts.worst.max(1) {
-            open.sort_by(worst_first);
-            open.truncate(opts.worst);
-        }
-    }
-    open.sort_by(worst_first);
-    open.truncate(opts.worst);
     if !open.is_empty() {
         let _ = writeln!(out, "Worst findings ({} of {})", open.len(), open_count);
         for f in open.iter().take(opts.worst) {
