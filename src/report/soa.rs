@@ -2,14 +2,14 @@
 //! `.csv` for tools. The organisation edits "Applicable" and fills "Justification"; the rest
 //! comes from this scan.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_xlsxwriter::{
     Color, DataValidation, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder,
     Workbook, XlsxError,
 };
 
-use crate::model::{ControlResult, ControlStatus, ScanResult};
+use crate::model::{AcceptedRisk, ControlResult, ControlStatus, ScanResult};
 
 /// Column headers, shared by both formats, with the xlsx column widths (characters).
 pub const COLUMNS: [(&str, f64); 13] = [
@@ -62,9 +62,26 @@ fn capitalised(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Acceptances found on findings, by check id, each entry id once, in findings order: gathered in
+/// one pass so that the rows do not go over the findings once per control.
+type AcceptedByCheck = BTreeMap<String, Vec<AcceptedRisk>>;
+
+fn accepted_by_check(result: &ScanResult) -> AcceptedByCheck {
+    let mut by_check = AcceptedByCheck::new();
+    for f in &result.findings {
+        if let Some(a) = f.accepted {
+            let list = by_check.entry(f.check_id).or_default();
+            if !list.iter().any(|seen| seen.id == a.id) {
+                list.push(a);
+            }
+        }
+    }
+    by_check
+}
+
 /// Accepted risks against a control: suppression entries that list it, and acceptances found
 /// on findings of its checks; `id (owner, until YYYY-MM-DD)`, expired ones marked.
-fn accepted_risks(result: &ScanResult, control: &ControlResult) -> String {
+fn accepted_risks(result: &ScanResult, control: &ControlResult, found: &AcceptedByCheck) -> String {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for s in &result.suppressions {
@@ -81,9 +98,12 @@ fn accepted_risks(result: &ScanResult, control: &ControlResult) -> String {
         }
     }
     let checks: BTreeSet<&str> = control.checks.iter().map(|c| c.check_id.as_str()).collect();
-    for f in &result.findings {
-        if let Some(a) = &f.accepted {
-            if checks.contains(f.check_id.as_str()) && seen.insert(a.id.clone()) {
+    for (check, accepted) in found {
+        if !checks.contains(check.as_str()) {
+            continue;
+        }
+        for a in accepted {
+            if seen.insert(a.id.clone()) {
                 out.push(format!("{} ({}, until {})", a.id, a.owner, a.expires));
             }
         }
@@ -95,6 +115,7 @@ fn rows(result: &ScanResult) -> Result<Vec<Row>, SoaError> {
     if result.controls.is_empty() {
         return Err(SoaError::NoControls);
     }
+    let found = accepted_by_check(result);
     Ok(result
         .controls
         .iter()
@@ -116,7 +137,7 @@ fn rows(result: &ScanResult) -> Result<Vec<Row>, SoaError> {
                 checks,
             ];
             cells.extend(counts.iter().map(u64::to_string));
-            cells.push(accepted_risks(result, c));
+            cells.push(accepted_risks(result, c, &found));
             cells.push(String::new());
             Row {
                 cells,
