@@ -375,8 +375,8 @@ struct Prepared<'a> {
     items: Vec<Item<'a>>,
 }
 
-/// `findings` are the result's findings decoded (SARIF holds every result it writes in memory
-/// anyway).
+/// `findings` are the result's failing findings, decoded (SARIF holds every result it writes in
+/// memory anyway).
 fn prepare<'a>(
     result: &'a ScanResult,
     findings: &'a [Finding],
@@ -527,7 +527,16 @@ pub fn render_with_limits(
             });
         }
     }
-    let findings = result.findings.to_vec();
+    // Only failing findings become results, and results carry no evidence: decode just that.
+    let findings: Vec<Finding> = result
+        .findings
+        .iter()
+        .filter(|f| f.status == FindingStatus::Fail)
+        .map(|mut f| {
+            f.evidence = Vec::new();
+            f
+        })
+        .collect();
     let prep = prepare(result, &findings, opts);
     if prep.rules.len() > limits.max_rules_per_run {
         return Err(SarifError::TooManyRules {
