@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use annexa::model::Severity;
 use annexa::report::html;
 use regex::Regex;
 
@@ -223,6 +224,32 @@ fn ten_thousand_failing_findings_fit_in_five_megabytes() {
         "report is {} bytes, over 5 MB",
         page.len()
     );
+    assert!(!page.contains("id=\"findings-limit\""), "every finding is listed");
+}
+
+#[test]
+fn a_larger_estate_lists_the_most_urgent_findings_and_says_how_many_more() {
+    let n = html::TABLE_LIMIT + 500;
+    let result = big(n);
+    let page = html::render(&result).expect("render");
+    assert_eq!(body_rows(&page, "findings-table"), html::TABLE_LIMIT);
+    assert!(
+        page.contains(&format!(
+            "The table lists the {} most urgent of {n} findings; 500 more are in results.json",
+            html::TABLE_LIMIT
+        )),
+        "the page says the table is cut and where the rest are"
+    );
+    // Every finding above info severity is listed; the least urgent (info) fill the rest.
+    let above_info = result
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .count();
+    assert!(above_info < html::TABLE_LIMIT && above_info > 0);
+    let table = &page[page.find("id=\"findings-table\"").unwrap()..];
+    let info_rows = table.matches("<td class=\"sev-info\">").count();
+    assert_eq!(info_rows, html::TABLE_LIMIT - above_info);
 }
 
 #[test]

@@ -31,8 +31,13 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("gaps.html", include_str!("templates/gaps.html")),
 ];
 
-/// Failing resources listed per check inside a control's detail; the findings table has all.
+/// Failing resources listed per check inside a control's detail.
 const DETAIL_LIMIT: usize = 20;
+/// Rows of the findings table, the most urgent first. 10,000 rows make a page of about 4.4 MB
+/// that a browser filters in well under a second; a larger estate's report says how many more
+/// there are (results.json and the SARIF files hold every finding), instead of a page of
+/// hundreds of MB that no browser opens.
+pub const TABLE_LIMIT: usize = 10_000;
 /// Longest evidence value shown; large policy documents would bloat the page.
 const EVIDENCE_CHARS: usize = 240;
 
@@ -238,6 +243,78 @@ fn evidence_text(f: &Finding) -> String {
         .join("; ")
 }
 
+/// The first `DETAIL_LIMIT` failing findings of one check in detail order (open failures, then
+/// errors, then accepted ones, each in resource order), and how many there are in all.
+#[derive(Default)]
+struct CheckDetail {
+    shown: Vec<Finding>,
+    total: usize,
+}
+
+/// What the report needs from the findings, gathered in one pass that holds only the rows it
+/// shows: the table's most urgent `TABLE_LIMIT` findings, each check's first failures, counts.
+#[derive(Default)]
+struct Gathered {
+    /// Most urgent first: open failures, errors, accepted, passes; then severity, check, resource.
+    table: Vec<Finding>,
+    total: usize,
+    by_check: BTreeMap<String, CheckDetail>,
+    open: usize,
+    accepted: usize,
+    errors: usize,
+    open_by_severity: BTreeMap<Severity, usize>,
+    open_by_provider: BTreeMap<Provider, usize>,
+}
+
+fn most_urgent_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    state_rank(finding_state(a))
+        .cmp(&state_rank(finding_state(b)))
+        .then(b.severity.cmp(&a.severity))
+        .then(a.check_id.cmp(&b.check_id))
+        .then(a.resource_id.cmp(&b.resource_id))
+}
+
+fn gather(result: &ScanResult) -> Gathered {
+    let mut g = Gathered::default();
+    // Per check: the first DETAIL_LIMIT of each state, in arrival (resource) order.
+    let mut firsts: BTreeMap<String, [Vec<Finding>; 3]> = BTreeMap::new();
+    for f in &result.findings {
+        g.total += 1;
+        match (f.status, f.accepted.is_some()) {
+            (FindingStatus::Fail, false) => {
+                g.open += 1;
+                *g.open_by_severity.entry(f.severity).or_default() += 1;
+                *g.open_by_provider.entry(f.provider).or_default() += 1;
+            }
+            (FindingStatus::Fail, true) => g.accepted += 1,
+            (FindingStatus::Error, _) => g.errors += 1,
+            _ => {}
+        }
+        if matches!(f.status, FindingStatus::Fail | FindingStatus::Error) {
+            g.by_check.entry(f.check_id.clone()).or_default().total += 1;
+            let lists = firsts.entry(f.check_id.clone()).or_default();
+            let list = &mut lists[usize::from(state_rank(finding_state(&f)).min(2))];
+            if list.len() < DETAIL_LIMIT {
+                list.push(f.clone());
+            }
+        }
+        // A stable sort keeps arrival order among equals, so trimming as we go gives the same
+        // rows as sorting everything.
+        g.table.push(f);
+        if g.table.len() >= 2 * TABLE_LIMIT {
+            g.table.sort_by(most_urgent_first);
+            g.table.truncate(TABLE_LIMIT);
+        }
+    }
+    g.table.sort_by(most_urgent_first);
+    g.table.truncate(TABLE_LIMIT);
+    for (check, lists) in firsts {
+        let detail = g.by_check.entry(check).or_default();
+        detail.shown = lists.into_iter().flatten().take(DETAIL_LIMIT).collect();
+    }
+    g
+}
+
 /// Everything the templates show, computed here so the templates stay simple.
 fn view(result: &ScanResult) -> Json {
     let scan_date = result.scope.started_at.get(..10).unwrap_or_default();
@@ -248,18 +325,9 @@ fn view(result: &ScanResult) -> Json {
             .unwrap_or_default()
     };
 
-    // Findings, most urgent first; the template lists every one of them, so they are decoded
-    // side by side here (the only reporter that holds them all).
-    let all = result.findings.to_vec();
-    let mut ordered: Vec<&Finding> = all.iter().collect();
-    ordered.sort_by(|a, b| {
-        state_rank(finding_state(a))
-            .cmp(&state_rank(finding_state(b)))
-            .then(b.severity.cmp(&a.severity))
-            .then(a.check_id.cmp(&b.check_id))
-            .then(a.resource_id.cmp(&b.resource_id))
-    });
-    let findings: Vec<Json> = ordered
+    let g = gather(result);
+    let findings: Vec<Json> = g
+        .table
         .iter()
         .map(|f| {
             json!({
@@ -278,10 +346,11 @@ fn view(result: &ScanResult) -> Json {
         })
         .collect();
 
-    // Filter choices: only values that occur, in a stable order.
-    let accounts: BTreeSet<&str> = all.iter().map(|f| f.account.as_str()).collect();
-    let providers: BTreeSet<Provider> = all.iter().map(|f| f.provider).collect();
-    let finding_controls: BTreeSet<&str> = all
+    // Filter choices: only values that occur in the table, in a stable order.
+    let accounts: BTreeSet<&str> = g.table.iter().map(|f| f.account.as_str()).collect();
+    let providers: BTreeSet<Provider> = g.table.iter().map(|f| f.provider).collect();
+    let finding_controls: BTreeSet<&str> = g
+        .table
         .iter()
         .flat_map(|f| controls_of(&f.check_id))
         .map(String::as_str)
@@ -292,24 +361,9 @@ fn view(result: &ScanResult) -> Json {
         .map(|c| c.id.as_str())
         .filter(|id| finding_controls.contains(id))
         .collect();
-    let states: BTreeSet<&str> = all.iter().map(finding_state).collect();
+    let states: BTreeSet<&str> = g.table.iter().map(finding_state).collect();
     let mut states: Vec<&str> = states.into_iter().collect();
     states.sort_by_key(|s| state_rank(s));
-
-    // Failing and erroring findings by check, for the control details.
-    let mut failing_by_check: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in &all {
-        if matches!(f.status, FindingStatus::Fail | FindingStatus::Error) {
-            failing_by_check
-                .entry(f.check_id.as_str())
-                .or_default()
-                .push(f);
-        }
-    }
-    // Open failures first, then errors, then accepted ones (a stable sort keeps resource order).
-    for list in failing_by_check.values_mut() {
-        list.sort_by_key(|f| state_rank(finding_state(f)));
-    }
 
     let themes: Vec<Json> = Theme::ALL
         .iter()
@@ -355,7 +409,11 @@ fn view(result: &ScanResult) -> Json {
                 .iter()
                 .map(|cc| {
                     let info: Option<&CheckInfo> = result.check(&cc.check_id);
-                    let failing = failing_by_check.get(cc.check_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+                    let (failing, failing_total) = g
+                        .by_check
+                        .get(cc.check_id.as_str())
+                        .map(|d| (d.shown.as_slice(), d.total))
+                        .unwrap_or_default();
                     json!({
                         "id": cc.check_id,
                         "title": info.map(|i| i.title.as_str()).unwrap_or_default(),
@@ -368,7 +426,7 @@ fn view(result: &ScanResult) -> Json {
                         "remediation": info.map(|i| i.remediation.text.as_str()).unwrap_or_default(),
                         "cli": info.and_then(|i| i.remediation.cli.as_deref()),
                         "links": info.map(|i| i.remediation.links.clone()).unwrap_or_default(),
-                        "failing": failing.iter().take(DETAIL_LIMIT).map(|f| json!({
+                        "failing": failing.iter().map(|f| json!({
                             "st": finding_state(f),
                             "name": f.resource_name,
                             "id": f.resource_id,
@@ -377,7 +435,7 @@ fn view(result: &ScanResult) -> Json {
                             "msg": f.message,
                             "ev": evidence_text(f),
                         })).collect::<Vec<_>>(),
-                        "more": failing.len().saturating_sub(DETAIL_LIMIT),
+                        "more": failing_total - failing.len(),
                     })
                 })
                 .collect();
@@ -398,14 +456,13 @@ fn view(result: &ScanResult) -> Json {
         .collect();
 
     // Charts: open failures (failing, not accepted) by severity and by provider.
-    let open: Vec<&Finding> = all.iter().filter(|f| f.is_open_failure()).collect();
     let by_severity: Vec<(String, String, usize)> = Severity::ALL
         .iter()
         .map(|s| {
             (
                 s.as_str().to_string(),
                 s.as_str().to_string(),
-                open.iter().filter(|f| f.severity == *s).count(),
+                g.open_by_severity.get(s).copied().unwrap_or(0),
             )
         })
         .collect();
@@ -419,7 +476,7 @@ fn view(result: &ScanResult) -> Json {
             (
                 p.as_str().to_string(),
                 label.to_string(),
-                open.iter().filter(|f| f.provider == *p).count(),
+                g.open_by_provider.get(p).copied().unwrap_or(0),
             )
         })
         .collect();
@@ -444,9 +501,9 @@ fn view(result: &ScanResult) -> Json {
             "unchecked": result.scope.unchecked_types.iter().map(|(t, n)| json!({"type": t, "n": n})).collect::<Vec<_>>(),
         },
         "summary": {
-            "open": open.len(),
-            "accepted": all.iter().filter(|f| f.status == FindingStatus::Fail && f.accepted.is_some()).count(),
-            "errors": all.iter().filter(|f| f.status == FindingStatus::Error).count(),
+            "open": g.open,
+            "accepted": g.accepted,
+            "errors": g.errors,
             "gaps": result.errors.len(),
             "controls_fail": result.controls.iter().filter(|c| c.status == ControlStatus::Fail).count(),
             "controls": result.controls.len(),
@@ -458,6 +515,8 @@ fn view(result: &ScanResult) -> Json {
             bar_chart("chart-provider", "Open failing findings by provider", "prov", &by_provider),
         ],
         "findings": findings,
+        "findings_total": g.total,
+        "findings_more": g.total - g.table.len(),
         "filters": {
             "severities": Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "providers": providers.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
