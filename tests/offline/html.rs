@@ -224,7 +224,10 @@ fn ten_thousand_failing_findings_fit_in_five_megabytes() {
         "report is {} bytes, over 5 MB",
         page.len()
     );
-    assert!(!page.contains("id=\"findings-limit\""), "every finding is listed");
+    assert!(
+        !page.contains("id=\"findings-limit\""),
+        "every finding is listed"
+    );
 }
 
 #[test]
