@@ -296,11 +296,10 @@ where
     let saving = save.is_some();
     let clock = std::time::Instant::now();
 
-    // Parse, hash, evaluate, serialise for the spill and free on the pool; count, save and
-    // spill in input order.
-    let mut flush = |batch: &mut Vec<Pending>, acc: &mut Accumulator| -> Result<(), ScanError> {
-        let done: Vec<Result<Processed, ScanError>> = batch
-            .par_drain(..)
+    // Parse, hash, evaluate, serialise for the spill and free on the pool.
+    let process = |batch: Vec<Pending>| -> Vec<Result<Processed, ScanError>> {
+        batch
+            .into_par_iter()
             .map(|p| {
                 let resource = match p {
                     Pending::Parsed(r) => r,
@@ -328,7 +327,13 @@ where
                     resource: saving.then_some(resource),
                 })
             })
-            .collect();
+            .collect()
+    };
+    // Count, save, spill and keep findings in input order.
+    let accumulate = |done: Vec<Result<Processed, ScanError>>,
+                      acc: &mut Accumulator,
+                      save: &mut Option<&mut Writer>|
+     -> Result<(), ScanError> {
         for p in done {
             let p = p?;
             if let (Some(w), Some(r)) = (save.as_deref_mut(), &p.resource) {
@@ -367,9 +372,40 @@ where
         }
         Ok(())
     };
+    // A pipeline of two batches: while the pool evaluates one, the previous one is accumulated
+    // (the sequential part would otherwise leave a core idle). Errors still surface in input
+    // order: a batch's are seen only after every earlier batch was accumulated.
+    let mut previous: Option<Vec<Result<Processed, ScanError>>> = None;
+    let mut step = |batch: Vec<Pending>,
+                    previous: &mut Option<Vec<Result<Processed, ScanError>>>,
+                    acc: &mut Accumulator|
+     -> Result<(), ScanError> {
+        let earlier = previous.take();
+        let (done, accumulated) = rayon::join(
+            || process(batch),
+            || match earlier {
+                Some(d) => accumulate(d, acc, &mut save),
+                None => Ok(()),
+            },
+        );
+        accumulated?;
+        *previous = Some(done);
+        Ok(())
+    };
 
     for input in inputs {
-        match input? {
+        let input = match input {
+            Ok(input) => input,
+            Err(e) => {
+                // Lines before this one come first: their errors, if any, win.
+                step(std::mem::take(&mut batch), &mut previous, &mut acc)?;
+                if let Some(last) = previous.take() {
+                    accumulate(last, &mut acc, &mut save)?;
+                }
+                return Err(e);
+            }
+        };
+        match input {
             Input::Event(Event::Source(s)) => acc.add_source(s),
             Input::Event(Event::Error(e)) => acc.errors.push(e),
             Input::Event(Event::Progress(p)) => on_progress(&p),
@@ -377,10 +413,14 @@ where
             Input::Line(line) => batch.push(Pending::Line(line)),
         }
         if batch.len() == BATCH {
-            flush(&mut batch, &mut acc)?;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            step(full, &mut previous, &mut acc)?;
         }
     }
-    flush(&mut batch, &mut acc)?;
+    step(batch, &mut previous, &mut acc)?;
+    if let Some(last) = previous.take() {
+        accumulate(last, &mut acc, &mut save)?;
+    }
     tracing::info!(
         resources = acc.count,
         elapsed_ms = clock.elapsed().as_millis() as u64,

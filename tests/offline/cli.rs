@@ -194,6 +194,36 @@ fn corrupt_inventory_line_is_exit_two_with_file_and_line() {
 }
 
 #[test]
+fn the_earliest_bad_line_is_reported_whatever_comes_after_it() {
+    // Bad JSON early, then more good lines than one evaluation batch holds (so the bad line's
+    // batch is evaluated but not yet accumulated), then a blank line, which the reader rejects
+    // before any parsing: the JSON error of line 3 still wins.
+    let dir = tempfile::tempdir().unwrap();
+    let inv = small_inventory(dir.path(), "late.jsonl", "[]");
+    let text = std::fs::read_to_string(&inv).unwrap();
+    let good = text.lines().nth(1).unwrap().to_string();
+    let mut out = text.clone();
+    out.push_str("{\"provider\":\"aws\", broken\n");
+    for i in 0..1500 {
+        out.push_str(&good.replace("arn:aws:s3:::tidy", &format!("arn:aws:s3:::tidy-{i}")));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&good);
+    out.push('\n');
+    std::fs::write(&inv, out).unwrap();
+    let run = annexa(dir.path())
+        .args(["scan", "--inventory", "late.jsonl", "--output-dir", "o"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("late.jsonl:3:"), "{err}");
+    assert!(!err.contains("blank line"), "{err}");
+    assert!(!dir.path().join("o/results.json").exists());
+}
+
+#[test]
 fn bad_user_check_files_are_exit_two_naming_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
     write(
