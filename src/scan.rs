@@ -214,28 +214,56 @@ impl Spill {
         Ok(())
     }
 
-    /// The resources kept for one account, in arrival order (parsed on the pool).
-    fn read(&mut self, key: &str) -> Result<Vec<Resource>, ScanError> {
-        use std::io::{Read, Seek, SeekFrom, Write};
-        let (Some(writer), Some(spans)) = (self.file.as_mut(), self.spans.get(key)) else {
+    /// Done writing: the spill becomes readable from several threads at once.
+    fn into_reader(self) -> Result<SpillReader, ScanError> {
+        let file = match self.file {
+            Some(w) => Some(w.into_inner().map_err(|e| Self::io(e.into_error()))?),
+            None => None,
+        };
+        Ok(SpillReader {
+            file: std::sync::Mutex::new(file),
+            spans: self.spans,
+        })
+    }
+}
+
+/// The spill, read back: each account's resources on whichever pool thread evaluates it.
+struct SpillReader {
+    file: std::sync::Mutex<Option<std::fs::File>>,
+    spans: BTreeMap<String, Vec<(u64, u32)>>,
+}
+
+impl SpillReader {
+    /// The resources kept for one account, in arrival order. The file is read under a lock
+    /// (seek and read are short). `parallel` parses on the pool too: worth it when there are
+    /// fewer accounts than threads; otherwise each thread parses its own account, which keeps
+    /// exactly one account per thread in memory (a thread waiting on nested work would start
+    /// other accounts).
+    fn read(&self, key: &str, parallel: bool) -> Result<Vec<Resource>, ScanError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(spans) = self.spans.get(key) else {
             return Ok(Vec::new());
         };
-        writer.flush().map_err(Self::io)?;
-        let file = writer.get_mut();
         let mut raw: Vec<Vec<u8>> = Vec::with_capacity(spans.len());
-        for &(at, len) in spans {
-            let mut buf = vec![0; len as usize];
-            file.seek(SeekFrom::Start(at)).map_err(Self::io)?;
-            file.read_exact(&mut buf).map_err(Self::io)?;
-            raw.push(buf);
+        {
+            let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            let file = guard.as_mut().expect("spans were written to the file");
+            for &(at, len) in spans {
+                let mut buf = vec![0; len as usize];
+                file.seek(SeekFrom::Start(at)).map_err(Spill::io)?;
+                file.read_exact(&mut buf).map_err(Spill::io)?;
+                raw.push(buf);
+            }
         }
-        file.seek(SeekFrom::End(0)).map_err(Self::io)?;
-        raw.par_iter()
-            .map(|b| {
-                serde_json::from_slice(b)
-                    .map_err(|e| ScanError::Input(format!("re-reading a spilled resource: {e}")))
-            })
-            .collect()
+        let parse = |b: &Vec<u8>| {
+            serde_json::from_slice(b)
+                .map_err(|e| ScanError::Input(format!("re-reading a spilled resource: {e}")))
+        };
+        if parallel {
+            raw.par_iter().map(parse).collect()
+        } else {
+            raw.iter().map(parse).collect()
+        }
     }
 }
 
@@ -440,25 +468,23 @@ where
         }
     }
 
-    // Account-scope checks, one account at a time over the resources kept for it.
-    let mut late: Vec<Finding> = Vec::new();
-    // Accounts are independent: evaluate a few at a time on the pool, reading their spilled
-    // resources first, so memory holds only those accounts' resources.
-    let mut kept = std::mem::take(&mut acc.kept);
+    // Account-scope checks: each account is one task on the pool that reads back the resources
+    // kept for it and evaluates them, so memory holds only the accounts being evaluated.
+    let kept = std::mem::take(&mut acc.kept).into_reader()?;
     let accounts: Vec<(&String, &Source)> = acc.sources.iter().collect();
-    for group in accounts.chunks(rayon::current_num_threads().max(1) * 2) {
-        let mut loaded = Vec::with_capacity(group.len());
-        for (key, source) in group {
-            loaded.push((*source, kept.read(key)?));
-        }
-        let found: Vec<Vec<Finding>> = loaded
-            .par_iter()
-            .map(|(source, resources)| {
-                let refs: Vec<&Resource> = resources.iter().collect();
-                evaluator.evaluate_account(source, &refs, &acc.errors)
-            })
-            .collect();
-        late.extend(found.into_iter().flatten());
+    let few = accounts.len() < rayon::current_num_threads();
+    let found: Vec<Result<Vec<Finding>, ScanError>> = accounts
+        .par_iter()
+        .with_max_len(1)
+        .map(|(key, source)| {
+            let resources = kept.read(key, few)?;
+            let refs: Vec<&Resource> = resources.iter().collect();
+            Ok(evaluator.evaluate_account(source, &refs, &acc.errors))
+        })
+        .collect();
+    let mut late: Vec<Finding> = Vec::new();
+    for f in found {
+        late.extend(f?);
     }
     tracing::info!(
         accounts = acc.sources.len(),
@@ -481,6 +507,11 @@ fn finish(
     let fw = ctx.framework;
     let suppressions = acc.acceptance.report();
     let findings = acc.findings.finish();
+    tracing::info!(
+        findings = findings.len(),
+        compressed_bytes = findings.heap_bytes(),
+        "findings kept"
+    );
 
     let digest = acc.digest.finish();
     let finished = finished_at.to_rfc3339_opts(SecondsFormat::Secs, true);
