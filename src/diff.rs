@@ -35,7 +35,7 @@ impl Snapshot {
     pub fn from_result(r: &ScanResult) -> Snapshot {
         let failing = r
             .findings
-            .iter()
+            .iter_without_evidence()
             .filter(|f| f.status == FindingStatus::Fail)
             .map(|f| {
                 let id = canonical_resource_id(f.provider, &f.resource_id);

@@ -112,7 +112,7 @@ pub fn judge(
         FailOn::Never => 0,
         FailOn::AtLeast(min) => result
             .findings
-            .iter()
+            .iter_without_evidence()
             .filter(|f| f.severity >= min && counts(f))
             .count(),
     };
@@ -130,7 +130,7 @@ pub fn judge(
         if !gate.only_new
             || result
                 .findings
-                .iter()
+                .iter_without_evidence()
                 .any(|f| checks.contains(f.check_id.as_str()) && counts(&f))
         {
             failed_controls.push(id.clone());

@@ -66,6 +66,16 @@ impl Findings {
             raw: Vec::new(),
             pos: 0,
             left: self.len,
+            evidence: true,
+        }
+    }
+
+    /// The same, with `evidence` left empty: for passes that count, gate or list findings,
+    /// which then skip parsing the evidence values (the larger part of decoding).
+    pub fn iter_without_evidence(&self) -> Iter<'_> {
+        Iter {
+            evidence: false,
+            ..self.iter()
         }
     }
 
@@ -102,6 +112,7 @@ pub struct Iter<'a> {
     raw: Vec<u8>,
     pos: usize,
     left: usize,
+    evidence: bool,
 }
 
 impl Iterator for Iter<'_> {
@@ -120,7 +131,7 @@ impl Iterator for Iter<'_> {
             self.pos = 0;
         }
         self.left -= 1;
-        Some(decode(&self.raw, &mut self.pos))
+        Some(decode(&self.raw, &mut self.pos, self.evidence))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -350,7 +361,7 @@ struct Reader<'a> {
     pos: &'a mut usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn byte(&mut self) -> u8 {
         let b = self.buf[*self.pos];
         *self.pos += 1;
@@ -370,9 +381,10 @@ impl Reader<'_> {
         }
     }
 
-    fn str(&mut self) -> &str {
+    fn str(&mut self) -> &'a str {
         let n = self.len();
-        let bytes = &self.buf[*self.pos..*self.pos + n];
+        let buf: &'a [u8] = self.buf;
+        let bytes = &buf[*self.pos..*self.pos + n];
         *self.pos += n;
         std::str::from_utf8(bytes).expect("findings block: UTF-8 written by this module")
     }
@@ -382,7 +394,7 @@ impl Reader<'_> {
     }
 }
 
-fn decode(buf: &[u8], pos: &mut usize) -> Finding {
+fn decode(buf: &[u8], pos: &mut usize, with_evidence: bool) -> Finding {
     let mut r = Reader { buf, pos };
     let check_id = r.string();
     let status = match r.byte() {
@@ -408,13 +420,18 @@ fn decode(buf: &[u8], pos: &mut usize) -> Finding {
     let resource_id = r.string();
     let resource_name = r.string();
     let message = r.string();
-    let evidence = (0..r.len())
-        .map(|_| Evidence {
-            path: r.string(),
-            value: serde_json::from_str(r.str())
-                .expect("findings block: JSON written by this module"),
-        })
-        .collect();
+    let mut evidence = Vec::new();
+    for _ in 0..r.len() {
+        let path = r.str();
+        let value = r.str();
+        if with_evidence {
+            evidence.push(Evidence {
+                path: path.to_string(),
+                value: serde_json::from_str(value)
+                    .expect("findings block: JSON written by this module"),
+            });
+        }
+    }
     let accepted = (r.byte() == 1).then(|| AcceptedRisk {
         id: r.string(),
         reason: r.string(),
@@ -533,6 +550,22 @@ mod tests {
         );
         assert_eq!(store.to_vec(), expected);
         assert_eq!(store.iter().len(), expected.len());
+    }
+
+    #[test]
+    fn iterating_without_evidence_leaves_only_the_evidence_out() {
+        let input: Vec<Finding> = (0..100).map(finding).collect();
+        let store: Findings = input.into();
+        assert!(store.iter().any(|f| !f.evidence.is_empty()));
+        let light: Vec<Finding> = store.iter_without_evidence().collect();
+        let full: Vec<Finding> = store
+            .iter()
+            .map(|mut f| {
+                f.evidence.clear();
+                f
+            })
+            .collect();
+        assert_eq!(light, full);
     }
 
     #[test]

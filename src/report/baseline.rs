@@ -133,7 +133,7 @@ pub fn scan_accounts(result: &ScanResult) -> BTreeSet<String> {
     a.extend(
         result
             .findings
-            .iter()
+            .iter_without_evidence()
             .map(|f| account_key(f.provider, &f.account)),
     );
     a
@@ -269,7 +269,7 @@ impl Baseline {
     pub fn from_results(result: &ScanResult) -> Baseline {
         let entries = result
             .findings
-            .iter()
+            .iter_without_evidence()
             .filter(|f| f.status == FindingStatus::Fail)
             .map(|f| (f.key(), BaselineEntry::from_finding(&f)))
             .collect();
@@ -462,13 +462,13 @@ impl Baseline {
     ) -> impl Iterator<Item = &'a BaselineEntry> + 'a {
         let seen: BTreeSet<BaselineKey> = current
             .findings
-            .iter()
+            .iter_without_evidence()
             .filter(|f| matches!(f.status, FindingStatus::Fail | FindingStatus::Error))
             .map(|f| f.key())
             .collect();
         let errored_scopes: BTreeSet<(String, String)> = current
             .findings
-            .iter()
+            .iter_without_evidence()
             .filter(|f| f.status == FindingStatus::Error)
             .map(|f| (f.check_id.clone(), account_key(f.provider, &f.account)))
             .collect();

@@ -128,7 +128,7 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
     let mut errors = 0usize;
     let mut open: Vec<Finding> = Vec::new();
     let mut open_count = 0usize;
-    for f in &result.findings {
+    for f in result.findings.iter_without_evidence() {
         match f.status {
             FindingStatus::Fail => {
                 let e = by_sev.entry(f.severity).or_default();

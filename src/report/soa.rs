@@ -68,7 +68,7 @@ type AcceptedByCheck = BTreeMap<String, Vec<AcceptedRisk>>;
 
 fn accepted_by_check(result: &ScanResult) -> AcceptedByCheck {
     let mut by_check = AcceptedByCheck::new();
-    for f in &result.findings {
+    for f in result.findings.iter_without_evidence() {
         if let Some(a) = f.accepted {
             let list = by_check.entry(f.check_id).or_default();
             if !list.iter().any(|seen| seen.id == a.id) {

@@ -565,7 +565,7 @@ fn risks(result: &ScanResult, scan_date: &str) -> Vec<Json> {
     let known: BTreeSet<&str> = result.suppressions.iter().map(|s| s.id.as_str()).collect();
     // Accepted risks whose entry is not in this result (a result rendered again elsewhere).
     let mut extra: BTreeMap<String, (crate::model::AcceptedRisk, Finding, u64)> = BTreeMap::new();
-    for f in &result.findings {
+    for f in result.findings.iter_without_evidence() {
         if let Some(a) = f.accepted.clone() {
             if !known.contains(a.id.as_str()) {
                 extra.entry(a.id.clone()).or_insert((a, f, 0)).2 += 1;

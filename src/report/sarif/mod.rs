@@ -530,12 +530,8 @@ pub fn render_with_limits(
     // Only failing findings become results, and results carry no evidence: decode just that.
     let findings: Vec<Finding> = result
         .findings
-        .iter()
+        .iter_without_evidence()
         .filter(|f| f.status == FindingStatus::Fail)
-        .map(|mut f| {
-            f.evidence = Vec::new();
-            f
-        })
         .collect();
     let prep = prepare(result, &findings, opts);
     if prep.rules.len() > limits.max_rules_per_run {
