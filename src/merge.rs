@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest as _, Sha256};
 
 use crate::model::{
-    account_key, finding_order, AccountScope, CheckInfo, CheckStats, ControlResult, Finding,
-    ScanResult, Scope, Source, SuppressionReport, SuppressionState, ToolInfo,
+    account_key, AccountScope, CheckInfo, CheckStats, ControlResult, Finding, Findings,
+    FindingsBuilder, ScanResult, Scope, Source, SuppressionReport, SuppressionState, ToolInfo,
 };
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn merge(
 
     let mut accounts: BTreeMap<String, AccountScope> = BTreeMap::new();
     let mut sources: Vec<Source> = Vec::new();
-    let mut findings: Vec<Finding> = Vec::new();
+    let mut findings = FindingsBuilder::new();
     let mut errors = Vec::new();
     for (key, &i) in &chosen {
         let r = &inputs[i].1;
@@ -70,7 +70,6 @@ pub fn merge(
                 .filter(|s| &account_key(s.provider, &s.account) == key)
                 .cloned(),
         );
-        findings.extend(r.findings.iter().filter(|f| &f.account_key() == key));
         errors.extend(
             r.errors
                 .iter()
@@ -78,10 +77,21 @@ pub fn merge(
                 .cloned(),
         );
     }
+    // Each input's findings in one pass (they are decoded on every pass): those of the accounts
+    // it was chosen for.
+    for (i, (_, r)) in inputs.iter().enumerate() {
+        if !chosen.values().any(|&c| c == i) {
+            continue;
+        }
+        for f in r.findings.iter() {
+            if chosen.get(&f.account_key()) == Some(&i) {
+                findings.push(f);
+            }
+        }
+    }
     sources.sort();
     sources.dedup();
-    findings.sort_by(finding_order);
-    findings.dedup();
+    let findings = dedup(findings.finish());
     errors.sort();
     errors.dedup();
 
@@ -158,16 +168,35 @@ pub fn merge(
         checks: checks.into_values().collect(),
         stats,
         suppressions: merge_suppressions(inputs, &findings),
-        findings: findings.into(),
+        findings,
         controls,
         errors,
     })
 }
 
+/// Sorted findings without repeats (a finding that stands twice in a row).
+fn dedup(sorted: Findings) -> Findings {
+    let mut out = FindingsBuilder::new();
+    let mut last: Option<Finding> = None;
+    for f in sorted.iter() {
+        if last.as_ref() != Some(&f) {
+            out.push(f.clone());
+            last = Some(f);
+        }
+    }
+    out.finish()
+}
+
 fn merge_suppressions(
     inputs: &[(String, ScanResult)],
-    findings: &[Finding],
+    findings: &Findings,
 ) -> Vec<SuppressionReport> {
+    let mut accepted_by_id: BTreeMap<String, u64> = BTreeMap::new();
+    for f in findings.iter_without_evidence() {
+        if let Some(a) = f.accepted {
+            *accepted_by_id.entry(a.id).or_default() += 1;
+        }
+    }
     let mut by_id: BTreeMap<String, SuppressionReport> = BTreeMap::new();
     for (_, r) in inputs {
         for s in &r.suppressions {
@@ -185,10 +214,7 @@ fn merge_suppressions(
         if s.state == SuppressionState::Expired {
             continue;
         }
-        let accepted = findings
-            .iter()
-            .filter(|f| f.accepted.as_ref().is_some_and(|a| a.id == s.id))
-            .count() as u64;
+        let accepted = accepted_by_id.get(&s.id).copied().unwrap_or(0);
         s.matched = accepted;
         s.state = if accepted > 0 {
             SuppressionState::Active

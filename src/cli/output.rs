@@ -179,15 +179,7 @@ impl Outputs {
             if reporter.name() == "json" {
                 // Streamed: results.json of a large estate is hundreds of MB.
                 let path = self.dir.join(annexa::report::json::FILE_NAME);
-                let tmp = path.with_extension("json.tmp");
-                let file = std::fs::File::create(&tmp)
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                let mut w = std::io::BufWriter::new(file);
-                annexa::report::json::write(result, &mut w)?;
-                std::io::Write::flush(&mut w)
-                    .with_context(|| format!("writing {}", tmp.display()))?;
-                std::fs::rename(&tmp, &path)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                write_results_atomic(&path, result)?;
                 if !self.quiet {
                     eprintln!("wrote {}", path.display());
                 }
@@ -238,6 +230,17 @@ pub fn code(v: &gate::Verdict) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// Stream a results.json beside `path` and rename it into place.
+pub fn write_results_atomic(path: &Path, result: &ScanResult) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    annexa::report::json::write(result, &mut w)?;
+    std::io::Write::flush(&mut w).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// Write beside the target and rename, so a reader never sees half a report.

@@ -10,7 +10,7 @@ use annexa::model::ScanResult;
 
 use super::baseline::load_snapshot;
 use super::exit;
-use super::output::{write_atomic, OutputArgs, Outputs};
+use super::output::{write_results_atomic, OutputArgs, Outputs};
 
 pub fn read_results(path: &std::path::Path) -> Result<ScanResult> {
     let text = std::fs::read_to_string(path)
@@ -95,9 +95,7 @@ pub fn merge(args: MergeArgs) -> Result<i32> {
     let merged = annexa::merge::merge(&inputs, &|stats, evaluated| {
         annexa::mappings::assess(&fw, stats, evaluated)
     })?;
-    let mut bytes = serde_json::to_vec_pretty(&merged)?;
-    bytes.push(b'\n');
-    write_atomic(&args.output, &bytes)?;
+    write_results_atomic(&args.output, &merged)?;
     eprintln!(
         "merged {} results: {} accounts, {} findings, {} gaps -> {}",
         inputs.len(),
