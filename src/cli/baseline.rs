@@ -3,16 +3,17 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use annexa::diff::Snapshot;
-use annexa::report::baseline::Baseline;
+use annexa::report::baseline::{self, Baseline, Kind};
 
 /// A results.json gives the richer snapshot (checks run, control statuses); SARIF only findings.
+/// The file is read once and never held as a whole JSON document.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
-    let baseline = Baseline::load(path)?;
-    Ok(match baseline {
-        Baseline::Results(_) => Snapshot::from_result(&super::results::read_results(path)?),
-        Baseline::Sarif(_) => Snapshot::from_baseline(&baseline),
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(match Baseline::detect(&bytes, path)? {
+        Kind::Results => Snapshot::from_result(&baseline::parse_results(&bytes, path)?),
+        Kind::Sarif => Snapshot::from_baseline(&Baseline::from_bytes(&bytes, path)?),
     })
 }

@@ -181,6 +181,21 @@ impl BaselineEntry {
     }
 }
 
+/// What a baseline file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Results,
+    Sarif,
+}
+
+/// A results.json already known to be one (see `Baseline::kind`).
+pub fn parse_results(bytes: &[u8], path: &Path) -> Result<ScanResult, BaselineError> {
+    serde_json::from_slice(bytes).map_err(|e| BaselineError::InvalidResults {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
 impl Baseline {
     /// Reads `path` and detects its kind from the content (not the file name).
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
@@ -188,12 +203,22 @@ impl Baseline {
             path: path.to_owned(),
             source,
         })?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|source| BaselineError::Json {
-                path: path.to_owned(),
-                source,
-            })?;
-        Baseline::from_value(&value, path)
+        Baseline::from_bytes(&bytes, path)
+    }
+
+    /// A file's content as a baseline; `path` is only used in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Baseline, BaselineError> {
+        match Baseline::detect(bytes, path)? {
+            Kind::Results => Ok(Baseline::from_results(&parse_results(bytes, path)?)),
+            Kind::Sarif => {
+                let value: Value =
+                    serde_json::from_slice(bytes).map_err(|source| BaselineError::Json {
+                        path: path.to_owned(),
+                        source,
+                    })?;
+                Baseline::from_sarif_value(&value, path)
+            }
+        }
     }
 
     /// Several files as one baseline, e.g. the parts of a split SARIF output. The kind is the
@@ -219,50 +244,45 @@ impl Baseline {
         Ok(merged)
     }
 
-    /// Detects the kind of an already parsed file; `path` is only used in errors.
-    pub fn from_value(value: &Value, path: &Path) -> Result<Baseline, BaselineError> {
-        if value.get("format").is_some() {
-            Baseline::from_results_value(value, path)
-        } else if value.get("runs").is_some() && value.get("version").is_some() {
-            Baseline::from_sarif_value(value, path)
+    /// The kind of a file from its top-level fields, read without building the document (a
+    /// large estate's results.json is hundreds of MB). A results.json must also have this
+    /// annexa's results version.
+    pub fn detect(bytes: &[u8], path: &Path) -> Result<Kind, BaselineError> {
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            format: Option<Value>,
+            version: Option<Value>,
+            runs: Option<serde::de::IgnoredAny>,
+        }
+        let probe: Probe = serde_json::from_slice(bytes).map_err(|source| BaselineError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+        if let Some(format) = &probe.format {
+            if format.as_str() != Some(RESULTS_FORMAT) {
+                return Err(BaselineError::UnknownKind {
+                    path: path.to_owned(),
+                });
+            }
+            return match &probe.version {
+                Some(v) if v.as_u64() == Some(u64::from(RESULTS_VERSION)) => Ok(Kind::Results),
+                Some(v) => Err(BaselineError::ResultsVersion {
+                    path: path.to_owned(),
+                    found: v.to_string(),
+                }),
+                None => Err(BaselineError::ResultsVersion {
+                    path: path.to_owned(),
+                    found: "(missing)".into(),
+                }),
+            };
+        }
+        if probe.runs.is_some() && probe.version.is_some() {
+            Ok(Kind::Sarif)
         } else {
             Err(BaselineError::UnknownKind {
                 path: path.to_owned(),
             })
         }
-    }
-
-    fn from_results_value(value: &Value, path: &Path) -> Result<Baseline, BaselineError> {
-        let format = value
-            .get("format")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if format != RESULTS_FORMAT {
-            return Err(BaselineError::UnknownKind {
-                path: path.to_owned(),
-            });
-        }
-        match value.get("version") {
-            Some(v) if v.as_u64() == Some(u64::from(RESULTS_VERSION)) => {}
-            Some(v) => {
-                return Err(BaselineError::ResultsVersion {
-                    path: path.to_owned(),
-                    found: v.to_string(),
-                })
-            }
-            None => {
-                return Err(BaselineError::ResultsVersion {
-                    path: path.to_owned(),
-                    found: "(missing)".into(),
-                })
-            }
-        }
-        let result: ScanResult =
-            serde_json::from_value(value.clone()).map_err(|e| BaselineError::InvalidResults {
-                path: path.to_owned(),
-                detail: e.to_string(),
-            })?;
-        Ok(Baseline::from_results(&result))
     }
 
     /// A baseline from a scan result in memory (every failing finding, accepted or not).
