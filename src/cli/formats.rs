@@ -6,7 +6,7 @@ use annexa::model::ScanResult;
 use annexa::report::baseline::Baseline;
 use annexa::report::json::JsonReporter;
 use annexa::report::sarif::{self, SarifOptions, SarifProfile};
-use annexa::report::{html, soa, OutputFile, ReportError, Reporter};
+use annexa::report::{html, soa, OutputFile, ReportError, Reporter, Sink};
 
 use super::output::Outputs;
 use super::Format;
@@ -17,16 +17,16 @@ impl Reporter for HtmlReporter {
     fn name(&self) -> &'static str {
         "html"
     }
-    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
+    fn write(&self, result: &ScanResult, sink: &mut dyn Sink) -> Result<(), ReportError> {
         let page = html::render(result).map_err(|e| ReportError {
             format: "html",
             message: e.to_string(),
         })?;
-        Ok(vec![OutputFile {
+        sink.file(OutputFile {
             name: "report.html".into(),
             bytes: page.into_bytes(),
             note: None,
-        }])
+        })
     }
 }
 
@@ -36,23 +36,21 @@ impl Reporter for SoaReporter {
     fn name(&self) -> &'static str {
         "soa"
     }
-    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
+    fn write(&self, result: &ScanResult, sink: &mut dyn Sink) -> Result<(), ReportError> {
         let err = |e: soa::SoaError| ReportError {
             format: "soa",
             message: e.to_string(),
         };
-        Ok(vec![
-            OutputFile {
-                name: "statement-of-applicability.xlsx".into(),
-                bytes: soa::render_xlsx(result).map_err(err)?,
-                note: None,
-            },
-            OutputFile {
-                name: "statement-of-applicability.csv".into(),
-                bytes: soa::render_csv(result).map_err(err)?,
-                note: None,
-            },
-        ])
+        sink.file(OutputFile {
+            name: "statement-of-applicability.xlsx".into(),
+            bytes: soa::render_xlsx(result).map_err(err)?,
+            note: None,
+        })?;
+        sink.file(OutputFile {
+            name: "statement-of-applicability.csv".into(),
+            bytes: soa::render_csv(result).map_err(err)?,
+            note: None,
+        })
     }
 }
 
@@ -62,25 +60,31 @@ impl Reporter for SarifReporter {
     fn name(&self) -> &'static str {
         "sarif"
     }
-    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
-        let files = sarif::render(result, &self.0).map_err(|e| ReportError {
+    /// Each part is written as soon as it is rendered.
+    fn write(&self, result: &ScanResult, sink: &mut dyn Sink) -> Result<(), ReportError> {
+        sarif::write(result, &self.0, &mut |f| {
+            let note = (f.parts > 1).then(|| {
+                format!(
+                    "split at GitHub's upload limits: part of {} files, {} results, category {}",
+                    f.parts,
+                    f.results,
+                    f.category.as_deref().unwrap_or("-")
+                )
+            });
+            sink.file(OutputFile {
+                name: f.name,
+                bytes: f.bytes,
+                note,
+            })
+            .map_err(|e| sarif::SarifError::Write(e.message))
+        })
+        .map_err(|e| ReportError {
             format: "sarif",
             message: e.to_string(),
-        })?;
-        let parts = files.len();
-        Ok(files
-            .into_iter()
-            .map(|f| {
-                let note = (parts > 1).then(|| {
-                    format!(
-                        "split at GitHub's upload limits: part of {parts} files, {} results, category {}",
-                        f.results,
-                        f.category.as_deref().unwrap_or("-")
-                    )
-                });
-                OutputFile { name: f.name, bytes: f.bytes, note }
-            })
-            .collect())
+        })
+    }
+    fn replaces(&self, name: &str) -> bool {
+        sarif::is_output_name(name)
     }
 }
 

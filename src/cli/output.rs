@@ -11,6 +11,7 @@ use annexa::diff::Snapshot;
 use annexa::gate::{self, FailOn, Gate};
 use annexa::model::ScanResult;
 use annexa::report::console::{self, ConsoleOptions};
+use annexa::report::{OutputFile, ReportError, Reporter, Sink};
 
 use super::setup::Prepared;
 use super::{exit, formats, Format};
@@ -176,44 +177,73 @@ impl Outputs {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating output directory {}", self.dir.display()))?;
         for reporter in reporters {
-            if reporter.name() == "json" {
-                // Streamed: results.json of a large estate is hundreds of MB.
-                let path = self.dir.join(annexa::report::json::FILE_NAME);
-                write_results_atomic(&path, result)?;
-                if !self.quiet {
-                    eprintln!("wrote {}", path.display());
-                }
-                continue;
-            }
-            let files = reporter.render(result)?;
-            if reporter.name() == "sarif" {
-                remove_stale_sarif(&self.dir)?;
-            }
-            for file in files {
-                let path = self.dir.join(&file.name);
-                write_atomic(&path, &file.bytes)?;
-                if !self.quiet {
-                    eprintln!("wrote {}", path.display());
-                    if let Some(note) = &file.note {
-                        eprintln!("  {note}");
-                    }
-                }
+            // Files an earlier run of this format left (SARIF parts) go first; if the format
+            // then fails half-way, what it wrote goes too, so nothing partial is uploaded.
+            remove_replaced(&self.dir, reporter.as_ref())?;
+            let mut sink = DirSink {
+                dir: &self.dir,
+                format: reporter.name(),
+                quiet: self.quiet,
+            };
+            if let Err(e) = reporter.write(result, &mut sink) {
+                remove_replaced(&self.dir, reporter.as_ref())?;
+                return Err(e.into());
             }
         }
         Ok(())
     }
 }
 
-/// A split run writes results-1.sarif ...; parts of an earlier, larger run must not linger beside
-/// them and be uploaded again.
-fn remove_stale_sarif(dir: &Path) -> Result<()> {
+/// Writes each file a reporter hands over into the output directory, atomically, and says so.
+struct DirSink<'a> {
+    dir: &'a Path,
+    format: &'static str,
+    quiet: bool,
+}
+
+impl DirSink<'_> {
+    fn wrote(&self, path: &Path, note: Option<&str>) {
+        if !self.quiet {
+            eprintln!("wrote {}", path.display());
+            if let Some(note) = note {
+                eprintln!("  {note}");
+            }
+        }
+    }
+
+    fn error(&self, e: anyhow::Error) -> ReportError {
+        ReportError {
+            format: self.format,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+impl Sink for DirSink<'_> {
+    fn file(&mut self, file: OutputFile) -> Result<(), ReportError> {
+        let path = self.dir.join(&file.name);
+        write_atomic(&path, &file.bytes).map_err(|e| self.error(e))?;
+        self.wrote(&path, file.note.as_deref());
+        Ok(())
+    }
+
+    fn stream(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
+    ) -> Result<(), ReportError> {
+        let path = self.dir.join(name);
+        write_streamed_atomic(&path, write).map_err(|e| self.error(e))?;
+        self.wrote(&path, None);
+        Ok(())
+    }
+}
+
+/// Remove the files in `dir` that `reporter` replaces.
+fn remove_replaced(dir: &Path, reporter: &dyn Reporter) -> Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let part = name
-            .strip_prefix("results-")
-            .and_then(|r| r.strip_suffix(".sarif"))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if name == "results.sarif" || part {
+        if reporter.replaces(&name) {
             std::fs::remove_file(dir.join(&name))
                 .with_context(|| format!("removing stale {name}"))?;
         }
@@ -234,10 +264,21 @@ pub fn code(v: &gate::Verdict) -> i32 {
 
 /// Stream a results.json beside `path` and rename it into place.
 pub fn write_results_atomic(path: &Path, result: &ScanResult) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
+    write_streamed_atomic(path, &mut |w| annexa::report::json::write(result, w))
+}
+
+/// Write through `write` into a file beside `path`, then rename it into place.
+fn write_streamed_atomic(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
+) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
     let file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    annexa::report::json::write(result, &mut w)?;
+    write(&mut w)?;
     std::io::Write::flush(&mut w).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -1,7 +1,7 @@
 //! results.json: the whole `ScanResult`, versioned (`format`, `version`), with a JSON Schema in
 //! `schemas/results.v1.schema.json` generated from the model.
 
-use super::{OutputFile, ReportError, Reporter};
+use super::{ReportError, Reporter, Sink};
 use crate::model::{ScanResult, RESULTS_FORMAT, RESULTS_VERSION};
 
 pub const FILE_NAME: &str = "results.json";
@@ -13,22 +13,13 @@ impl Reporter for JsonReporter {
         "json"
     }
 
-    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
-        let mut bytes = serde_json::to_vec_pretty(result).map_err(|e| ReportError {
-            format: "json",
-            message: e.to_string(),
-        })?;
-        bytes.push(b'\n');
-        Ok(vec![OutputFile {
-            name: FILE_NAME.into(),
-            bytes,
-            note: None,
-        }])
+    /// Streamed: results.json of a large estate is hundreds of MB.
+    fn write(&self, result: &ScanResult, sink: &mut dyn Sink) -> Result<(), ReportError> {
+        sink.stream(FILE_NAME, &mut |w| write(result, w))
     }
 }
 
-/// Stream results.json into `w` (what the CLI does: a large scan's JSON never sits in memory
-/// whole). Same bytes as `JsonReporter::render`.
+/// Stream results.json into `w` (a large scan's JSON never sits in memory whole).
 pub fn write(result: &ScanResult, w: &mut dyn std::io::Write) -> Result<(), ReportError> {
     let err = |e: &dyn std::fmt::Display| ReportError {
         format: "json",
@@ -116,7 +107,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn streaming_and_rendering_give_the_same_bytes() {
+    fn results_json_is_the_pretty_result_and_parses_back() {
         let result = crate::model::ScanResult {
             format: RESULTS_FORMAT.into(),
             version: RESULTS_VERSION,
@@ -130,10 +121,12 @@ mod tests {
             errors: vec![],
             suppressions: vec![],
         };
-        let rendered = JsonReporter.render(&result).unwrap().remove(0).bytes;
-        let mut streamed = Vec::new();
-        write(&result, &mut streamed).unwrap();
-        assert_eq!(rendered, streamed);
+        let rendered = JsonReporter.render(&result).unwrap().remove(0);
+        assert_eq!(rendered.name, FILE_NAME);
+        let streamed = rendered.bytes;
+        let mut pretty = serde_json::to_vec_pretty(&result).unwrap();
+        pretty.push(b'\n');
+        assert_eq!(streamed, pretty);
         assert_eq!(
             parse(std::str::from_utf8(&streamed).unwrap(), "r.json").unwrap(),
             result

@@ -1,5 +1,6 @@
 //! Reporters: pure functions of a `ScanResult`, one module per format. Each format implements
-//! `Reporter`; the CLI picks them by `--format` and writes the files they return.
+//! `Reporter`; the CLI picks them by `--format` and gives them a `Sink` that writes each file
+//! as it comes.
 
 pub mod baseline;
 pub mod console;
@@ -26,8 +27,59 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// Where a reporter's files go, each as soon as it is made: the CLI writes them to the output
+/// directory, so that only one large file is in memory at a time; `Vec<OutputFile>` collects
+/// them (tests, `Reporter::render`).
+pub trait Sink {
+    /// A whole file. A later file of the same name replaces an earlier one.
+    fn file(&mut self, file: OutputFile) -> Result<(), ReportError>;
+    /// A file written piece by piece through `write` (results.json of a large estate).
+    fn stream(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
+    ) -> Result<(), ReportError>;
+}
+
+impl Sink for Vec<OutputFile> {
+    fn file(&mut self, file: OutputFile) -> Result<(), ReportError> {
+        match self.iter_mut().find(|f| f.name == file.name) {
+            Some(earlier) => *earlier = file,
+            None => self.push(file),
+        }
+        Ok(())
+    }
+
+    fn stream(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
+    ) -> Result<(), ReportError> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.file(OutputFile {
+            name: name.to_string(),
+            bytes,
+            note: None,
+        })
+    }
+}
+
 pub trait Reporter {
     /// The format's name as given to `--format`.
     fn name(&self) -> &'static str;
-    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError>;
+    /// Hand the format's files to `sink`, one at a time.
+    fn write(&self, result: &ScanResult, sink: &mut dyn Sink) -> Result<(), ReportError>;
+    /// Whether a file of this name, left in the output directory by an earlier run, belongs to
+    /// this format and must go before it writes (SARIF parts: a run split into fewer parts must
+    /// not leave old ones to be uploaded again).
+    fn replaces(&self, _name: &str) -> bool {
+        false
+    }
+    /// All files in memory.
+    fn render(&self, result: &ScanResult) -> Result<Vec<OutputFile>, ReportError> {
+        let mut files = Vec::new();
+        self.write(result, &mut files)?;
+        Ok(files)
+    }
 }

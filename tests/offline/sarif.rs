@@ -1268,6 +1268,45 @@ fn gzip_budget_splits_too() {
     assert!(err.to_string().contains("2 checks"), "{err}");
 }
 
+#[test]
+fn parts_are_handed_over_as_made_and_the_last_of_each_name_is_the_final_split() {
+    let result = many_failures(400);
+    let unsplit = render(&result, &SarifOptions::default()).unwrap();
+    for divisor in [2, 3, 5, 8] {
+        let limits = Limits {
+            max_results_per_run: 25_000,
+            max_rules_per_run: 25_000,
+            max_gzip_bytes: gzip_default_len(&unsplit[0].bytes) / divisor,
+        };
+        let mut emitted: Vec<SarifFile> = Vec::new();
+        annexa::report::sarif::write_with_limits(
+            &result,
+            &SarifOptions::default(),
+            &limits,
+            &mut |f| {
+                emitted.push(f);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let last_of_each: BTreeMap<String, &SarifFile> =
+            emitted.iter().map(|f| (f.name.clone(), f)).collect();
+        let expected = render_with_limits(&result, &SarifOptions::default(), &limits).unwrap();
+        assert_eq!(
+            last_of_each.len(),
+            expected.len(),
+            "divisor {divisor}: no stray names"
+        );
+        for f in &expected {
+            assert_eq!(last_of_each[&f.name], f, "divisor {divisor}: {}", f.name);
+            assert_eq!(f.parts, expected.len());
+        }
+        assert!(emitted
+            .iter()
+            .all(|f| gzip_default_len(&f.bytes) <= limits.max_gzip_bytes));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Readers
 
@@ -1387,6 +1426,7 @@ fn demo_scan_sarif_from_the_cli_validates_and_renders_again_identically() {
         bytes: bytes.clone(),
         category: Some("demo".into()),
         results: 0,
+        parts: 1,
     };
     let v = assert_valid(&file, "demo scan");
     assert_eq!(v["runs"][0]["automationDetails"]["id"], "demo/");

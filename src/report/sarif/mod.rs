@@ -83,6 +83,8 @@ pub struct SarifFile {
     pub category: Option<String>,
     /// Number of results in the file.
     pub results: usize,
+    /// How many files the output was split into (1 when it was not).
+    pub parts: usize,
 }
 
 /// Upload limits a file must respect.
@@ -123,9 +125,11 @@ pub enum SarifError {
     },
     #[error("SARIF: cannot serialise: {0}")]
     Serialize(#[from] serde_json::Error),
+    #[error("SARIF: {0}")]
+    Write(String),
 }
 
-/// Renders `result` as one SARIF file, or several when GitHub's limits require it.
+/// Renders `result` as one SARIF file, or several when GitHub's limits require it, in memory.
 pub fn render(result: &ScanResult, opts: &SarifOptions) -> Result<Vec<SarifFile>, SarifError> {
     render_with_limits(result, opts, &Limits::GITHUB)
 }
@@ -511,6 +515,46 @@ pub fn render_with_limits(
     opts: &SarifOptions,
     limits: &Limits,
 ) -> Result<Vec<SarifFile>, SarifError> {
+    let mut files: Vec<SarifFile> = Vec::new();
+    write_with_limits(result, opts, limits, &mut |f| {
+        match files.iter_mut().find(|e| e.name == f.name) {
+            Some(earlier) => *earlier = f,
+            None => files.push(f),
+        }
+        Ok(())
+    })?;
+    Ok(files)
+}
+
+/// Whether `name` is a file this format writes: `results.sarif` or a part `results-N.sarif`.
+pub fn is_output_name(name: &str) -> bool {
+    let part = name
+        .strip_prefix("results-")
+        .and_then(|r| r.strip_suffix(".sarif"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    name == "results.sarif" || part
+}
+
+/// Renders `result` as SARIF with GitHub's limits and hands each file to `emit` as soon as it is
+/// made, so that only one part is in memory at a time.
+pub fn write(
+    result: &ScanResult,
+    opts: &SarifOptions,
+    emit: &mut dyn FnMut(SarifFile) -> Result<(), SarifError>,
+) -> Result<(), SarifError> {
+    write_with_limits(result, opts, &Limits::GITHUB, emit)
+}
+
+/// `write` with explicit limits. When a part turns out too large after earlier parts were
+/// emitted, the split is redone with more parts and every part is emitted again: the larger
+/// split reuses each earlier name, so a sink that replaces files by name ends with exactly the
+/// final parts.
+pub fn write_with_limits(
+    result: &ScanResult,
+    opts: &SarifOptions,
+    limits: &Limits,
+    emit: &mut dyn FnMut(SarifFile) -> Result<(), SarifError>,
+) -> Result<(), SarifError> {
     if let Some(b) = &opts.baseline {
         if !b.scope_matches(result) {
             let join = |s: &std::collections::BTreeSet<String>| {
@@ -547,12 +591,13 @@ pub fn render_with_limits(
         let all: Vec<&Item> = prep.items.iter().collect();
         let bytes = render_file(result, opts, &prep, &all, category.as_deref(), None)?;
         if gzip_len(&bytes) <= limits.max_gzip_bytes {
-            return Ok(vec![SarifFile {
+            return emit(SarifFile {
                 name: "results.sarif".into(),
                 bytes,
                 category,
                 results: total,
-            }]);
+                parts: 1,
+            });
         }
     }
 
@@ -580,7 +625,6 @@ pub fn render_with_limits(
             n += 1;
             continue;
         }
-        let mut files = Vec::with_capacity(n);
         for (i, b) in buckets.iter().enumerate() {
             let cat = format!("{base}/part-{}", i + 1);
             let bytes = render_file(result, opts, &prep, b, Some(&cat), Some((i + 1, n)))?;
@@ -588,13 +632,14 @@ pub fn render_with_limits(
                 n += (n / 2).max(1);
                 continue 'parts;
             }
-            files.push(SarifFile {
+            emit(SarifFile {
                 name: format!("results-{}.sarif", i + 1),
                 bytes,
                 category: Some(cat),
                 results: b.len(),
-            });
+                parts: n,
+            })?;
         }
-        return Ok(files);
+        return Ok(());
     }
 }
