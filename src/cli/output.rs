@@ -11,7 +11,7 @@ use annexa::diff::Snapshot;
 use annexa::gate::{self, FailOn, Gate};
 use annexa::model::ScanResult;
 use annexa::report::console::{self, ConsoleOptions};
-use annexa::report::{OutputFile, ReportError, Reporter, Sink};
+use annexa::report::{OutputFile, ReportError, Reporter, Sink, WriteContent};
 
 use super::setup::Prepared;
 use super::{exit, formats, Format};
@@ -227,11 +227,7 @@ impl Sink for DirSink<'_> {
         Ok(())
     }
 
-    fn stream(
-        &mut self,
-        name: &str,
-        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
-    ) -> Result<(), ReportError> {
+    fn stream(&mut self, name: &str, write: &mut WriteContent<'_>) -> Result<(), ReportError> {
         let path = self.dir.join(name);
         write_streamed_atomic(&path, write).map_err(|e| self.error(e))?;
         self.wrote(&path, None);
@@ -268,10 +264,7 @@ pub fn write_results_atomic(path: &Path, result: &ScanResult) -> Result<()> {
 }
 
 /// Write through `write` into a file beside `path`, then rename it into place.
-fn write_streamed_atomic(
-    path: &Path,
-    write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
-) -> Result<()> {
+fn write_streamed_atomic(path: &Path, write: &mut WriteContent<'_>) -> Result<()> {
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("out")

@@ -27,6 +27,9 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// Writes one streamed file's content.
+pub type WriteContent<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError> + 'a;
+
 /// Where a reporter's files go, each as soon as it is made: the CLI writes them to the output
 /// directory, so that only one large file is in memory at a time; `Vec<OutputFile>` collects
 /// them (tests, `Reporter::render`).
@@ -34,11 +37,7 @@ pub trait Sink {
     /// A whole file. A later file of the same name replaces an earlier one.
     fn file(&mut self, file: OutputFile) -> Result<(), ReportError>;
     /// A file written piece by piece through `write` (results.json of a large estate).
-    fn stream(
-        &mut self,
-        name: &str,
-        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
-    ) -> Result<(), ReportError>;
+    fn stream(&mut self, name: &str, write: &mut WriteContent<'_>) -> Result<(), ReportError>;
 }
 
 impl Sink for Vec<OutputFile> {
@@ -50,11 +49,7 @@ impl Sink for Vec<OutputFile> {
         Ok(())
     }
 
-    fn stream(
-        &mut self,
-        name: &str,
-        write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError>,
-    ) -> Result<(), ReportError> {
+    fn stream(&mut self, name: &str, write: &mut WriteContent<'_>) -> Result<(), ReportError> {
         let mut bytes = Vec::new();
         write(&mut bytes)?;
         self.file(OutputFile {
