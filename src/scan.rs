@@ -162,6 +162,13 @@ enum Pending {
     Line(RawLine),
 }
 
+/// What the reading thread hands to the scan worker, in input order.
+enum Message {
+    Source(Source),
+    Error(CollectionError),
+    Batch(Vec<Pending>),
+}
+
 /// A resource after the parallel part of its processing: what the sequential part needs.
 /// Parsing, hashing, evaluation, serialising for the spill and freeing the parsed tree all
 /// happen on the pool; only counting and writing stay in input order.
@@ -319,8 +326,6 @@ where
         .iter()
         .map(|t| t.to_ascii_lowercase())
         .collect();
-    let mut acc = Accumulator::new(ctx);
-    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let saving = save.is_some();
     let clock = std::time::Instant::now();
 
@@ -403,16 +408,16 @@ where
     // A pipeline of two batches: while the pool evaluates one, the previous one is accumulated
     // (the sequential part would otherwise leave a core idle). Errors still surface in input
     // order: a batch's are seen only after every earlier batch was accumulated.
-    let mut previous: Option<Vec<Result<Processed, ScanError>>> = None;
-    let mut step = |batch: Vec<Pending>,
-                    previous: &mut Option<Vec<Result<Processed, ScanError>>>,
-                    acc: &mut Accumulator|
+    let step = |batch: Vec<Pending>,
+                previous: &mut Option<Vec<Result<Processed, ScanError>>>,
+                acc: &mut Accumulator,
+                save: &mut Option<&mut Writer>|
      -> Result<(), ScanError> {
         let earlier = previous.take();
         let (done, accumulated) = rayon::join(
             || process(batch),
             || match earlier {
-                Some(d) => accumulate(d, acc, &mut save),
+                Some(d) => accumulate(d, acc, save),
                 None => Ok(()),
             },
         );
@@ -421,33 +426,69 @@ where
         Ok(())
     };
 
-    for input in inputs {
-        let input = match input {
-            Ok(input) => input,
-            Err(e) => {
-                // Lines before this one come first: their errors, if any, win.
-                step(std::mem::take(&mut batch), &mut previous, &mut acc)?;
-                if let Some(last) = previous.take() {
-                    accumulate(last, &mut acc, &mut save)?;
+    // Reading stays on this thread (with progress reports) and runs ahead of the pipeline by a
+    // batch or two, on a worker thread that owns the running state.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Message>(2);
+    let (worker, read_error) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || -> Result<Accumulator, ScanError> {
+            let mut acc = Accumulator::new(ctx);
+            let mut previous = None;
+            for message in rx {
+                match message {
+                    Message::Source(s) => acc.add_source(s),
+                    Message::Error(e) => acc.errors.push(e),
+                    Message::Batch(b) => step(b, &mut previous, &mut acc, &mut save)?,
                 }
-                return Err(e);
             }
-        };
-        match input {
-            Input::Event(Event::Source(s)) => acc.add_source(s),
-            Input::Event(Event::Error(e)) => acc.errors.push(e),
-            Input::Event(Event::Progress(p)) => on_progress(&p),
-            Input::Event(Event::Resource(r)) => batch.push(Pending::Parsed(*r)),
-            Input::Line(line) => batch.push(Pending::Line(line)),
+            if let Some(last) = previous.take() {
+                accumulate(last, &mut acc, &mut save)?;
+            }
+            Ok(acc)
+        });
+        let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
+        let mut read_error = None;
+        for input in inputs {
+            // A failed send means the worker stopped at an error, which it returns below.
+            let sent = match input {
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+                Ok(Input::Event(Event::Progress(p))) => {
+                    on_progress(&p);
+                    true
+                }
+                Ok(Input::Event(Event::Source(s))) => tx.send(Message::Source(s)).is_ok(),
+                Ok(Input::Event(Event::Error(e))) => tx.send(Message::Error(e)).is_ok(),
+                Ok(Input::Event(Event::Resource(r))) => {
+                    batch.push(Pending::Parsed(*r));
+                    true
+                }
+                Ok(Input::Line(line)) => {
+                    batch.push(Pending::Line(line));
+                    true
+                }
+            };
+            let sent = sent
+                && (batch.len() < BATCH || {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    tx.send(Message::Batch(full)).is_ok()
+                });
+            if !sent {
+                break;
+            }
         }
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            step(full, &mut previous, &mut acc)?;
-        }
-    }
-    step(batch, &mut previous, &mut acc)?;
-    if let Some(last) = previous.take() {
-        accumulate(last, &mut acc, &mut save)?;
+        // Lines before a read error come first: their errors, if any, win.
+        let _ = tx.send(Message::Batch(batch));
+        drop(tx);
+        let worker = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (worker, read_error)
+    });
+    let mut acc = worker?;
+    if let Some(e) = read_error {
+        return Err(e);
     }
     tracing::info!(
         resources = acc.count,
