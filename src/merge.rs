@@ -22,10 +22,14 @@ pub enum MergeError {
     Framework(String, String, String),
 }
 
+/// A framework's control assessment: per-check counts and the checks evaluated -> controls.
+pub type Assess<'a> =
+    dyn Fn(&BTreeMap<String, CheckStats>, &BTreeSet<String>) -> Vec<ControlResult> + 'a;
+
 /// `inputs` are (origin, result) pairs; `assess` is the framework's control assessment.
 pub fn merge(
     inputs: &[(String, ScanResult)],
-    assess: &dyn Fn(&BTreeMap<String, CheckStats>, &BTreeSet<String>) -> Vec<ControlResult>,
+    assess: &Assess<'_>,
 ) -> Result<ScanResult, MergeError> {
     let (first_origin, first) = inputs.first().ok_or(MergeError::Empty)?;
     for (origin, r) in inputs {

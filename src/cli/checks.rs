@@ -77,7 +77,7 @@ pub fn run(cmd: ChecksCommand) -> Result<i32> {
             )?;
             let (mut catalog, _) = load_catalog(&eval, &config)?;
             for (check, values) in &config.params {
-                catalog.set_params(check, values, &annexa::config::FILE_NAME.to_string())?;
+                catalog.set_params(check, values, annexa::config::FILE_NAME)?;
             }
             let Some(check) = catalog.get(&id) else {
                 bail!("no check has the id '{id}'; `annexa checks list` shows them all");

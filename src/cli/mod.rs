@@ -65,7 +65,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Collect (or read saved inventories, or the demo estate), evaluate, assess controls, report.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Collect an inventory and save it, for `annexa scan --inventory` later.
     Collect(collect::CollectArgs),
     /// Render reports again from a saved results.json.
@@ -146,7 +146,7 @@ pub fn main() -> i32 {
     };
     init_logs(cli.log_format);
     let outcome = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Collect(args) => collect::run(args),
         Command::Report(args) => results::report(args),
         Command::Diff(args) => results::diff(args),

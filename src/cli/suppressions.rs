@@ -48,8 +48,8 @@ pub fn list(args: ListArgs) -> Result<i32> {
     };
     let mut shown = 0;
     println!(
-        "{:<10} {:<9} {:<11} {:<8} {:<22} {:<40} {}",
-        "id", "state", "expires", "matched", "owner", "check / resource", "reason"
+        "{:<10} {:<9} {:<11} {:<8} {:<22} {:<40} reason",
+        "id", "state", "expires", "matched", "owner", "check / resource"
     );
     for e in &entries {
         let (state, matched) = match from_scan

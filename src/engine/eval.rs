@@ -345,7 +345,7 @@ fn render(check: &Check, ctx: &Context<'_, '_>) -> String {
             Part::Expr(e) => match cel::Value::resolve_val(e.program.expression(), ctx) {
                 Ok(v) => out.push_str(&value::display(&*v)),
                 Err(err) => {
-                    out.push_str("<");
+                    out.push('<');
                     out.push_str(&describe(&err));
                     out.push('>');
                 }

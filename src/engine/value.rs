@@ -152,43 +152,6 @@ pub fn display(v: &dyn Val) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn integers_stay_int_and_round_trip() {
-        let j = json!({"a": 1, "b": [true, null, 2.5, "x"], "c": {"d": u64::MAX}});
-        let v = from_json(&j);
-        assert_eq!(to_json(v.as_ref()), j);
-        let m = v.downcast_ref::<CelMap>().unwrap();
-        let a = m.inner().get(&CelMapKey::from("a")).unwrap();
-        assert!(
-            a.downcast_ref::<CelInt>().is_some(),
-            "positive ints must be int, not uint"
-        );
-        assert_eq!(to_json(from_json_owned(j.clone()).as_ref()), j);
-    }
-
-    #[test]
-    fn strings_are_borrowed() {
-        let j = json!("hello");
-        let v = from_json(&j);
-        let s = v.downcast_ref::<CelString>().unwrap();
-        assert!(std::ptr::eq(s.inner(), j.as_str().unwrap()));
-    }
-
-    #[test]
-    fn display_keeps_strings_plain() {
-        assert_eq!(display(&CelString::from("abc")), "abc");
-        assert_eq!(
-            display(from_json(&json!({"b": 1, "a": [1]})).as_ref()),
-            r#"{"a":[1],"b":1}"#
-        );
-    }
-}
-
 /// A second handle on a value owned elsewhere: cloning it copies a pointer, not the tree.
 /// Account-scope checks put every resource of an account into a `resources` list once per
 /// check, and a comprehension clones each element it binds; with deep copies that cost grew
@@ -238,5 +201,42 @@ impl<'a> Val for Shared<'a> {
     }
     fn as_sizer(&self) -> Option<&dyn cel::common::traits::Sizer> {
         self.0.as_sizer()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_stay_int_and_round_trip() {
+        let j = json!({"a": 1, "b": [true, null, 2.5, "x"], "c": {"d": u64::MAX}});
+        let v = from_json(&j);
+        assert_eq!(to_json(v.as_ref()), j);
+        let m = v.downcast_ref::<CelMap>().unwrap();
+        let a = m.inner().get(&CelMapKey::from("a")).unwrap();
+        assert!(
+            a.downcast_ref::<CelInt>().is_some(),
+            "positive ints must be int, not uint"
+        );
+        assert_eq!(to_json(from_json_owned(j.clone()).as_ref()), j);
+    }
+
+    #[test]
+    fn strings_are_borrowed() {
+        let j = json!("hello");
+        let v = from_json(&j);
+        let s = v.downcast_ref::<CelString>().unwrap();
+        assert!(std::ptr::eq(s.inner(), j.as_str().unwrap()));
+    }
+
+    #[test]
+    fn display_keeps_strings_plain() {
+        assert_eq!(display(&CelString::from("abc")), "abc");
+        assert_eq!(
+            display(from_json(&json!({"b": 1, "a": [1]})).as_ref()),
+            r#"{"a":[1],"b":1}"#
+        );
     }
 }
