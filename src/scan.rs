@@ -426,8 +426,8 @@ where
         Ok(())
     };
 
-    // Reading stays on this thread (with progress reports) and runs ahead of the pipeline by a
-    // batch or two, on a worker thread that owns the running state.
+    // Reading stays on this thread (with progress reports) and runs up to two messages ahead;
+    // a worker thread owns the running state and drives the pipeline.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Message>(2);
     let (worker, read_error) = std::thread::scope(|scope| {
         let worker = scope.spawn(move || -> Result<Accumulator, ScanError> {
@@ -469,13 +469,14 @@ where
                     true
                 }
             };
-            let sent = sent
-                && (batch.len() < BATCH || {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    tx.send(Message::Batch(full)).is_ok()
-                });
             if !sent {
                 break;
+            }
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send(Message::Batch(full)).is_err() {
+                    break;
+                }
             }
         }
         // Lines before a read error come first: their errors, if any, win.
