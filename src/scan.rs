@@ -177,6 +177,8 @@ struct Processed {
     account: String,
     region: String,
     resource_type: String,
+    /// Whether any selected check reads this resource's type.
+    checked: bool,
     hash: [u8; 32],
     findings: Vec<Finding>,
     /// Compact JSON, for resources account-scope checks need.
@@ -340,7 +342,8 @@ where
                 };
                 let hash = resource_sha256(&resource);
                 let lower = resource.resource_type.to_ascii_lowercase();
-                let mut findings = if read_types.contains(&lower) {
+                let checked = read_types.contains(&lower);
+                let mut findings = if checked {
                     evaluator.evaluate_resource(&resource)
                 } else {
                     Vec::new()
@@ -354,6 +357,7 @@ where
                     account: resource.account.clone(),
                     region: resource.region.clone(),
                     resource_type: resource.resource_type.clone(),
+                    checked,
                     hash,
                     findings,
                     kept,
@@ -390,7 +394,7 @@ where
                     .or_default()
                     .insert(p.region.clone());
             }
-            if !read_types.contains(&p.resource_type.to_ascii_lowercase()) {
+            if !p.checked {
                 *acc.unchecked
                     .entry(key)
                     .or_default()
