@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::FirstN;
 use crate::model::{
     ControlStatus, Finding, FindingStatus, ScanResult, Severity, SuppressionState, Theme,
 };
@@ -126,7 +127,7 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
     };
     let mut by_sev: BTreeMap<Severity, (usize, usize)> = BTreeMap::new();
     let mut errors = 0usize;
-    let mut open: Vec<Finding> = Vec::new();
+    let mut open = FirstN::new(opts.worst, worst_first);
     let mut open_count = 0usize;
     for f in result.findings.iter_without_evidence() {
         match f.status {
@@ -138,18 +139,13 @@ pub fn render(result: &ScanResult, opts: &ConsoleOptions) -> String {
                     e.0 += 1;
                     open_count += 1;
                     open.push(f);
-                    if open.len() > 2 * opts.worst.max(1) {
-                        open.sort_by(worst_first);
-                        open.truncate(opts.worst);
-                    }
                 }
             }
             FindingStatus::Error => errors += 1,
             _ => {}
         }
     }
-    open.sort_by(worst_first);
-    open.truncate(opts.worst);
+    let open = open.into_sorted();
     let passed: u64 = result.stats.values().map(|s| s.pass).sum();
     let _ = writeln!(out, "Failing findings by severity");
     let line: Vec<String> = Severity::ALL

@@ -27,6 +27,42 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// The first `limit` items in `order` of a stream, holding at most twice that many: the list is
+/// sorted (stably) and cut whenever it doubles, which gives exactly what sorting the whole stream
+/// and taking `limit` would, equal items in arrival order.
+pub(crate) struct FirstN<T> {
+    items: Vec<T>,
+    limit: usize,
+    order: fn(&T, &T) -> std::cmp::Ordering,
+}
+
+impl<T> FirstN<T> {
+    pub(crate) fn new(limit: usize, order: fn(&T, &T) -> std::cmp::Ordering) -> Self {
+        FirstN {
+            items: Vec::new(),
+            limit,
+            order,
+        }
+    }
+
+    pub(crate) fn push(&mut self, item: T) {
+        self.items.push(item);
+        if self.items.len() >= 2 * self.limit.max(1) {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        self.items.sort_by(self.order);
+        self.items.truncate(self.limit);
+    }
+
+    pub(crate) fn into_sorted(mut self) -> Vec<T> {
+        self.cut();
+        self.items
+    }
+}
+
 /// Writes one streamed file's content.
 pub type WriteContent<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<(), ReportError> + 'a;
 
@@ -76,5 +112,25 @@ pub trait Reporter {
         let mut files = Vec::new();
         self.write(result, &mut files)?;
         Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FirstN;
+
+    #[test]
+    fn first_n_equals_sorting_everything_and_keeps_arrival_order_among_equals() {
+        let items: Vec<(u32, usize)> = (0..1000).map(|i| ((i * 7919 % 13) as u32, i)).collect();
+        for limit in [0, 1, 5, 64, 999, 2000] {
+            let mut first = FirstN::new(limit, |a: &(u32, usize), b| a.0.cmp(&b.0));
+            for it in &items {
+                first.push(*it);
+            }
+            let mut all = items.clone();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.truncate(limit);
+            assert_eq!(first.into_sorted(), all, "limit {limit}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use minijinja::{Environment, Value};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
+use super::FirstN;
 use crate::model::{
     CheckInfo, ControlResult, ControlStatus, Finding, FindingStatus, Provider, ScanResult,
     Severity, Strength, SuppressionState, Theme,
@@ -243,17 +244,24 @@ fn evidence_text(f: &Finding) -> String {
         .join("; ")
 }
 
-/// The first `DETAIL_LIMIT` failing findings of one check in detail order (open failures, then
-/// errors, then accepted ones, each in resource order), and how many there are in all.
+/// One check's failing and erroring findings for the control details: the first `DETAIL_LIMIT`
+/// of each state (open failures, errors, accepted ones; each in resource order) and how many
+/// there are in all.
 #[derive(Default)]
 struct CheckDetail {
-    shown: Vec<Finding>,
+    by_state: [Vec<Finding>; 3],
     total: usize,
+}
+
+impl CheckDetail {
+    /// The findings a control's detail lists: open failures first, then errors, then accepted.
+    fn shown(&self) -> impl Iterator<Item = &Finding> {
+        self.by_state.iter().flatten().take(DETAIL_LIMIT)
+    }
 }
 
 /// What the report needs from the findings, gathered in one pass that holds only the rows it
 /// shows: the table's most urgent `TABLE_LIMIT` findings, each check's first failures, counts.
-#[derive(Default)]
 struct Gathered {
     /// Most urgent first: open failures, errors, accepted, passes; then severity, check, resource.
     table: Vec<Finding>,
@@ -275,44 +283,44 @@ fn most_urgent_first(a: &Finding, b: &Finding) -> std::cmp::Ordering {
 }
 
 fn gather(result: &ScanResult) -> Gathered {
-    let mut g = Gathered::default();
-    // Per check: the first DETAIL_LIMIT of each state, in arrival (resource) order.
-    let mut firsts: BTreeMap<String, [Vec<Finding>; 3]> = BTreeMap::new();
+    let mut table = FirstN::new(TABLE_LIMIT, most_urgent_first);
+    let mut total = 0;
+    let mut by_check: BTreeMap<String, CheckDetail> = BTreeMap::new();
+    let (mut open, mut accepted, mut errors) = (0, 0, 0);
+    let mut open_by_severity: BTreeMap<Severity, usize> = BTreeMap::new();
+    let mut open_by_provider: BTreeMap<Provider, usize> = BTreeMap::new();
     for f in &result.findings {
-        g.total += 1;
+        total += 1;
         match (f.status, f.accepted.is_some()) {
             (FindingStatus::Fail, false) => {
-                g.open += 1;
-                *g.open_by_severity.entry(f.severity).or_default() += 1;
-                *g.open_by_provider.entry(f.provider).or_default() += 1;
+                open += 1;
+                *open_by_severity.entry(f.severity).or_default() += 1;
+                *open_by_provider.entry(f.provider).or_default() += 1;
             }
-            (FindingStatus::Fail, true) => g.accepted += 1,
-            (FindingStatus::Error, _) => g.errors += 1,
+            (FindingStatus::Fail, true) => accepted += 1,
+            (FindingStatus::Error, _) => errors += 1,
             _ => {}
         }
         if matches!(f.status, FindingStatus::Fail | FindingStatus::Error) {
-            g.by_check.entry(f.check_id.clone()).or_default().total += 1;
-            let lists = firsts.entry(f.check_id.clone()).or_default();
-            let list = &mut lists[usize::from(state_rank(finding_state(&f)).min(2))];
+            let detail = by_check.entry(f.check_id.clone()).or_default();
+            detail.total += 1;
+            let list = &mut detail.by_state[usize::from(state_rank(finding_state(&f)).min(2))];
             if list.len() < DETAIL_LIMIT {
                 list.push(f.clone());
             }
         }
-        // A stable sort keeps arrival order among equals, so trimming as we go gives the same
-        // rows as sorting everything.
-        g.table.push(f);
-        if g.table.len() >= 2 * TABLE_LIMIT {
-            g.table.sort_by(most_urgent_first);
-            g.table.truncate(TABLE_LIMIT);
-        }
+        table.push(f);
     }
-    g.table.sort_by(most_urgent_first);
-    g.table.truncate(TABLE_LIMIT);
-    for (check, lists) in firsts {
-        let detail = g.by_check.entry(check).or_default();
-        detail.shown = lists.into_iter().flatten().take(DETAIL_LIMIT).collect();
+    Gathered {
+        table: table.into_sorted(),
+        total,
+        by_check,
+        open,
+        accepted,
+        errors,
+        open_by_severity,
+        open_by_provider,
     }
-    g
 }
 
 /// Everything the templates show, computed here so the templates stay simple.
@@ -409,10 +417,10 @@ fn view(result: &ScanResult) -> Json {
                 .iter()
                 .map(|cc| {
                     let info: Option<&CheckInfo> = result.check(&cc.check_id);
-                    let (failing, failing_total) = g
+                    let (failing, failing_total): (Vec<&Finding>, usize) = g
                         .by_check
                         .get(cc.check_id.as_str())
-                        .map(|d| (d.shown.as_slice(), d.total))
+                        .map(|d| (d.shown().collect(), d.total))
                         .unwrap_or_default();
                     json!({
                         "id": cc.check_id,
