@@ -178,17 +178,16 @@ pub fn merge(
     })
 }
 
-/// Sorted findings without repeats (a finding that stands twice in a row).
+/// Sorted findings without repeats (a finding that stands twice in a row), still sorted.
 fn dedup(sorted: Findings) -> Findings {
-    let mut out = FindingsBuilder::new();
     let mut last: Option<Finding> = None;
-    for f in sorted.iter() {
-        if last.as_ref() != Some(&f) {
-            out.push(f.clone());
-            last = Some(f);
+    Findings::from_sorted(sorted.iter().filter(|f| {
+        let repeat = last.as_ref() == Some(f);
+        if !repeat {
+            last = Some(f.clone());
         }
-    }
-    out.finish()
+        !repeat
+    }))
 }
 
 fn merge_suppressions(
