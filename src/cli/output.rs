@@ -265,10 +265,7 @@ pub fn write_results_atomic(path: &Path, result: &ScanResult) -> Result<()> {
 
 /// Write through `write` into a file beside `path`, then rename it into place.
 fn write_streamed_atomic(path: &Path, write: &mut WriteContent<'_>) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
+    let tmp = beside(path);
     let file = std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(file);
     write(&mut w)?;
@@ -279,11 +276,16 @@ fn write_streamed_atomic(path: &Path, write: &mut WriteContent<'_>) -> Result<()
 
 /// Write beside the target and rename, so a reader never sees half a report.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
+    let tmp = beside(path);
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// The temporary file a write goes to before it is renamed over `path`: `report.html.tmp`.
+fn beside(path: &Path) -> std::path::PathBuf {
+    path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ))
 }
