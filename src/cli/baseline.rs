@@ -14,6 +14,6 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     Ok(match Baseline::detect(&bytes, path)? {
         Kind::Results => Snapshot::from_result(&baseline::parse_results(&bytes, path)?),
-        Kind::Sarif => Snapshot::from_baseline(&Baseline::from_bytes(&bytes, path)?),
+        Kind::Sarif => Snapshot::from_baseline(&Baseline::from_sarif_bytes(&bytes, path)?),
     })
 }

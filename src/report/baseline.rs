@@ -188,7 +188,7 @@ pub enum Kind {
     Sarif,
 }
 
-/// A results.json already known to be one (see `Baseline::kind`).
+/// A results.json already known to be one (see `Baseline::detect`).
 pub fn parse_results(bytes: &[u8], path: &Path) -> Result<ScanResult, BaselineError> {
     serde_json::from_slice(bytes).map_err(|e| BaselineError::InvalidResults {
         path: path.to_owned(),
@@ -210,15 +210,17 @@ impl Baseline {
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Baseline, BaselineError> {
         match Baseline::detect(bytes, path)? {
             Kind::Results => Ok(Baseline::from_results(&parse_results(bytes, path)?)),
-            Kind::Sarif => {
-                let value: Value =
-                    serde_json::from_slice(bytes).map_err(|source| BaselineError::Json {
-                        path: path.to_owned(),
-                        source,
-                    })?;
-                Baseline::from_sarif_value(&value, path)
-            }
+            Kind::Sarif => Baseline::from_sarif_bytes(bytes, path),
         }
+    }
+
+    /// A SARIF file already known to be one (see `Baseline::detect`).
+    pub fn from_sarif_bytes(bytes: &[u8], path: &Path) -> Result<Baseline, BaselineError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|source| BaselineError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+        Baseline::from_sarif_value(&value, path)
     }
 
     /// Several files as one baseline, e.g. the parts of a split SARIF output. The kind is the
