@@ -128,7 +128,7 @@ mod tests {
                 first.push(*it);
             }
             let mut all = items.clone();
-            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all.sort_by_key(|a| a.0);
             all.truncate(limit);
             assert_eq!(first.into_sorted(), all, "limit {limit}");
         }
