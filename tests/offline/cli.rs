@@ -180,17 +180,23 @@ fn corrupt_inventory_line_is_exit_two_with_file_and_line() {
     let mut text = std::fs::read_to_string(&inv).unwrap();
     text.push_str("{\"provider\":\"aws\", this is not json\n");
     std::fs::write(&inv, text).unwrap();
-    let out = annexa(dir.path())
-        .args(["scan", "--inventory", "bad.jsonl", "--output-dir", "o"])
+    let err = scan_refused(dir.path(), "bad.jsonl");
+    assert!(err.contains("bad.jsonl:3:"), "{err}");
+}
+
+/// Scan the inventory `name` in `dir`, which must be refused: exit 2 and no results.json
+/// (nothing is reported from a half-read inventory). Returns stderr.
+fn scan_refused(dir: &Path, name: &str) -> String {
+    let out = annexa(dir)
+        .args(["scan", "--inventory", name, "--output-dir", "o"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.jsonl:3:"), "{err}");
     assert!(
-        !dir.path().join("o/results.json").exists(),
+        !dir.join("o/results.json").exists(),
         "nothing is reported from a half-read inventory"
     );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -212,15 +218,9 @@ fn the_earliest_bad_line_is_reported_whatever_comes_after_it() {
     out.push_str(&good);
     out.push('\n');
     std::fs::write(&inv, out).unwrap();
-    let run = annexa(dir.path())
-        .args(["scan", "--inventory", "late.jsonl", "--output-dir", "o"])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&run.stderr);
+    let err = scan_refused(dir.path(), "late.jsonl");
     assert!(err.contains("late.jsonl:3:"), "{err}");
     assert!(!err.contains("blank line"), "{err}");
-    assert!(!dir.path().join("o/results.json").exists());
 }
 
 #[test]
